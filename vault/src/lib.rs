@@ -5,8 +5,10 @@
 
 pub mod client_key;
 mod crypto;
+pub mod generate;
 pub mod ids;
 pub mod secret;
+pub mod totp;
 
 pub use client_key::{ClientKey, KeyFingerprint, ParseKeyError};
 pub use ids::{DeviceId, ItemId, VaultId};
