@@ -31,5 +31,5 @@ pub use item::{HistoryEntry, Item, ItemKind, MAX_HISTORY, SecretField};
 pub use kdf::KdfParams;
 pub use log::MAX_PLAINTEXT;
 pub use secret::{SecretBytes, SecretString};
-pub use state::{CompactReport, UnlockedVault, Warning};
+pub use state::{CompactReport, UnlockedVault, VerifyReport, Warning};
 pub use vault::{LockedVault, VaultInfo};

@@ -15,6 +15,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::crypto::{self, Cipher, NONCE_LEN};
@@ -271,6 +272,7 @@ impl OwnLog {
             .read(true)
             .append(true)
             .create(true)
+            .mode(0o600)
             .open(&path)
             .map_err(|e| VaultError::io(&path, e))?;
         if file.try_lock().is_err() {

@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 use crate::client_key::ClientKey;
@@ -21,9 +20,9 @@ use crate::log::{self, Op, OwnLog, RawRecord};
 use crate::secret::{Key32, SecretString};
 use crate::vault::{LockedVault, VaultInfo, now_ms, read_header};
 
-#[path = "compact.rs"]
-mod compact;
-pub use compact::CompactReport;
+#[path = "maintenance.rs"]
+mod maintenance;
+pub use maintenance::{CompactReport, VerifyReport};
 
 /// Something worth telling the person that did not stop the vault opening.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +42,9 @@ pub enum Warning {
     IgnoredFile { path: PathBuf },
 }
 
+/// Device logs in a vault folder, by device.
+type LogList = Vec<(DeviceId, PathBuf)>;
+
 #[derive(Debug)]
 struct Entry {
     clock: u64,
@@ -51,12 +53,47 @@ struct Entry {
     item: Option<Item>,
 }
 
-/// Where reading a log stopped, so a refresh reads only what is new.
+/// Where reading a log stopped, so a refresh reads only what is new. The
+/// last 16 bytes before `offset` (the last record's tag) tell whether the
+/// file still starts with what was read: a log replaced by a compacted or
+/// older copy is read again from the start.
 #[derive(Debug, Clone, Copy)]
 struct Cursor {
-    inode: u64,
     offset: usize,
     last_seq: u64,
+    tail: [u8; 16],
+}
+
+impl Cursor {
+    fn at(bytes: &[u8], offset: usize, last_seq: u64) -> Cursor {
+        let mut tail = [0u8; 16];
+        if offset >= 16 && offset <= bytes.len() {
+            tail.copy_from_slice(&bytes[offset - 16..offset]);
+        }
+        Cursor {
+            offset,
+            last_seq,
+            tail,
+        }
+    }
+
+    fn continues(&self, bytes: &[u8]) -> bool {
+        self.offset >= 16
+            && bytes.len() >= self.offset
+            && bytes[self.offset - 16..self.offset] == self.tail
+    }
+
+    /// Whether the file at `path`, of length `len`, is exactly what was read.
+    fn unchanged(&self, path: &std::path::Path, len: usize) -> bool {
+        use std::os::unix::fs::FileExt;
+        if len != self.offset || self.offset < 16 {
+            return false;
+        }
+        let mut tail = [0u8; 16];
+        fs::File::open(path)
+            .and_then(|f| f.read_exact_at(&mut tail, (self.offset - 16) as u64))
+            .is_ok_and(|()| tail == self.tail)
+    }
 }
 
 /// A vault open with both secrets. Dropping it (or [`UnlockedVault::lock`])
@@ -111,19 +148,23 @@ impl UnlockedVault {
         v.warnings
             .retain(|w| !matches!(w, Warning::TornTail { path } if *path == own_path));
         v.own_seq = own_cursor.map_or(0, |c| c.last_seq);
-        if let Some(c) = v.cursors.get_mut(&own_id) {
-            c.offset = c.offset.max(log::FILE_HEADER_LEN);
+        if own_cursor.is_none_or(|c| c.offset < log::FILE_HEADER_LEN) {
+            let header = log::file_header(&v.locked.header.vault_id, &own_id);
+            v.cursors
+                .insert(own_id, Cursor::at(&header, header.len(), 0));
         }
         Ok(v)
     }
 
-    /// Reads every log from its cursor on and merges what is new.
-    fn read_logs(&mut self) -> Result<Vec<Warning>> {
+    /// The device logs in `logs/`, sorted, and warnings for anything else there.
+    fn list_logs(&self) -> Result<(LogList, Vec<Warning>)> {
         let dir = log::logs_dir(&self.locked.dir);
         let mut warnings = Vec::new();
         let listing = match fs::read_dir(&dir) {
             Ok(l) => l,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(warnings),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Vec::new(), warnings));
+            }
             Err(e) => return Err(VaultError::io(&dir, e)),
         };
         let mut logs = Vec::new();
@@ -138,6 +179,12 @@ impl UnlockedVault {
             }
         }
         logs.sort();
+        Ok((logs, warnings))
+    }
+
+    /// Reads every log from its cursor on and merges what is new.
+    fn read_logs(&mut self) -> Result<Vec<Warning>> {
+        let (logs, mut warnings) = self.list_logs()?;
         for (device, path) in logs {
             self.read_log(device, path, &mut warnings)?;
         }
@@ -163,16 +210,14 @@ impl UnlockedVault {
             Err(e) => return Err(VaultError::io(&path, e)),
         };
         let prev = self.cursors.get(&device).copied();
-        let unchanged_file =
-            prev.is_some_and(|c| c.inode == meta.ino() && meta.len() as usize >= c.offset);
-        if prev.is_some_and(|c| unchanged_file && meta.len() as usize == c.offset) {
+        if prev.is_some_and(|c| c.unchanged(&path, meta.len() as usize)) {
             return Ok(());
         }
         let bytes = fs::read(&path).map_err(|e| VaultError::io(&path, e))?;
         let vault_id = self.locked.header.vault_id;
         let parsed = log::parse(&bytes, &path, &vault_id, &device)?;
         let (skip_until, mut last_seq) = match prev {
-            Some(c) if unchanged_file => (c.offset, c.last_seq),
+            Some(c) if c.continues(&bytes) => (c.offset, c.last_seq),
             _ => (0, 0),
         };
         for rec in parsed.records.iter().filter(|r| r.offset >= skip_until) {
@@ -198,14 +243,8 @@ impl UnlockedVault {
         } else {
             self.heads.insert(device, found);
         }
-        self.cursors.insert(
-            device,
-            Cursor {
-                inode: meta.ino(),
-                offset: parsed.valid_len,
-                last_seq,
-            },
-        );
+        self.cursors
+            .insert(device, Cursor::at(&bytes, parsed.valid_len, last_seq));
         Ok(())
     }
 
@@ -279,6 +318,7 @@ impl UnlockedVault {
         if let Some(c) = self.cursors.get_mut(&device) {
             c.offset += frame.len();
             c.last_seq = seq;
+            c.tail.copy_from_slice(&frame[frame.len() - 16..]);
         }
         self.merge(device, clock, id, item);
         Ok(())
