@@ -43,14 +43,14 @@ fn crash_child_writer() {
             .wrapping_add(1442695040888963407);
         let live: Vec<ItemId> = v.items().map(|i| i.id).collect();
         let value = format!("v{n:016x}");
-        if live.len() < 5 || n % 3 == 0 {
+        if live.len() < 5 || n.is_multiple_of(3) {
             let mut item = login("crash", &value);
             item.id = ItemId::random().expect("rng");
             writeln!(out, "try add {} {value}", item.id).expect("pipe");
             out.flush().expect("pipe");
             let id = v.add(item).expect("add");
             writeln!(out, "ack add {id} {value}").expect("pipe");
-        } else if n % 7 == 0 {
+        } else if n.is_multiple_of(7) {
             let id = live[(n >> 8) as usize % live.len()];
             writeln!(out, "try rm {id} -").expect("pipe");
             out.flush().expect("pipe");
