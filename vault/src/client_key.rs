@@ -17,8 +17,6 @@
 
 use std::fmt;
 
-use hkdf::Hkdf;
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroize;
 
@@ -122,7 +120,9 @@ pub enum ParseKeyError {
     NotAClientKey { position: usize },
     #[error("this client key has a typo: compare it symbol by symbol with your emergency kit")]
     Typo,
-    #[error("this client key has version {found}, which this idp-vault does not know: update idp-vault")]
+    #[error(
+        "this client key has version {found}, which this idp-vault does not know: update idp-vault"
+    )]
     UnsupportedVersion { found: u8 },
 }
 

@@ -1,7 +1,7 @@
 //! The only place that calls AEAD and KDF primitives (the "hazmat" layer).
 //! Everything else asks this module to seal or open with a named context.
 
-use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::aead::{AeadInOut, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
@@ -54,7 +54,10 @@ impl Cipher {
         out.extend_from_slice(plaintext);
         let nonce = Nonce::from(*nonce);
         // AES-GCM only refuses messages over 64 GiB; records are capped far below.
-        match self.0.encrypt_in_place_detached(&nonce, aad, &mut out) {
+        match self
+            .0
+            .encrypt_inout_detached(&nonce, aad, out.as_mut_slice().into())
+        {
             Ok(tag) => out.extend_from_slice(&tag),
             Err(_) => out.clear(),
         }
@@ -77,7 +80,7 @@ impl Cipher {
         let tag = Tag::from(tag_arr);
         let nonce = Nonce::from(*nonce);
         self.0
-            .decrypt_in_place_detached(&nonce, aad, &mut out, &tag)
+            .decrypt_inout_detached(&nonce, aad, out.as_mut_slice().into(), &tag)
             .map_err(|_| AeadFailure)?;
         Ok(out)
     }

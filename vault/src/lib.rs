@@ -1,15 +1,37 @@
 //! idp-vault's vault: the client key, two-secret key derivation, and the
 //! sync-friendly vault folder. Synchronous and free of any runtime, so that
 //! tests, fuzzers and every front end share exactly one implementation.
+//!
+//! Opening a vault takes two secrets. The account password goes through
+//! NFKD and Argon2id; the 36-symbol client key through HKDF-SHA256 salted
+//! with the vault id. The two 32-byte results are XORed, so neither alone
+//! is worth anything, and the result unwraps a random 256-bit vault key that
+//! seals every record. The byte formats are in `docs/format.md`.
 #![forbid(unsafe_code)]
 
 pub mod client_key;
 mod crypto;
+mod device;
+mod error;
 pub mod generate;
+mod header;
 pub mod ids;
+mod item;
+mod kdf;
+mod log;
 pub mod secret;
+mod state;
 pub mod totp;
+mod vault;
 
 pub use client_key::{ClientKey, KeyFingerprint, ParseKeyError};
+pub use device::Device;
+pub use error::VaultError;
+pub use header::{KeyMatch, RetiredKey};
 pub use ids::{DeviceId, ItemId, VaultId};
+pub use item::{HistoryEntry, Item, ItemKind, MAX_HISTORY, SecretField};
+pub use kdf::KdfParams;
+pub use log::MAX_PLAINTEXT;
 pub use secret::{SecretBytes, SecretString};
+pub use state::{CompactReport, UnlockedVault, VerifyReport, Warning};
+pub use vault::{LockedVault, VaultInfo};

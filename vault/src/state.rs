@@ -1,0 +1,464 @@
+//! An unlocked vault: the deterministic merge of every device's log.
+//!
+//! Each item's state is the record with the highest `(clock, device id)`
+//! among all logs, so every device that has read the same logs holds the
+//! same items whatever order it read them in. Writes go to this device's
+//! log only, with a Lamport clock one above the highest seen.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::PathBuf;
+
+use crate::client_key::ClientKey;
+use crate::crypto::Cipher;
+use crate::device::Device;
+use crate::error::{Result, VaultError};
+use crate::ids::{DeviceId, ItemId};
+use crate::item::{Item, Needle, codec};
+use crate::kdf::KdfParams;
+use crate::log::{self, Op, OwnLog, RawRecord};
+use crate::secret::{Key32, SecretString};
+use crate::vault::{LockedVault, VaultInfo, now_ms, read_header};
+
+#[path = "maintenance.rs"]
+mod maintenance;
+pub use maintenance::{CompactReport, VerifyReport};
+
+/// Something worth telling the person that did not stop the vault opening.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// A device's log has fewer records than this device saw before: it was
+    /// replaced by an older copy (a backup restore, or a sync tool's fault).
+    Rollback {
+        device: DeviceId,
+        seen: u64,
+        found: u64,
+    },
+    /// Another device's log ends in a partly written record (a sync in
+    /// progress, or a crash there); the whole records before it were read.
+    TornTail { path: PathBuf },
+    /// A file in `logs/` that is not a device log; it was not read.
+    IgnoredFile { path: PathBuf },
+}
+
+/// Device logs in a vault folder, by device.
+type LogList = Vec<(DeviceId, PathBuf)>;
+
+#[derive(Debug)]
+struct Entry {
+    clock: u64,
+    device: DeviceId,
+    /// `None` for a removed item (tombstone).
+    item: Option<Item>,
+}
+
+/// Where reading a log stopped, so a refresh reads only what is new. The
+/// last 16 bytes before `offset` (the last record's tag) tell whether the
+/// file still starts with what was read: a log replaced by a compacted or
+/// older copy is read again from the start.
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    offset: usize,
+    last_seq: u64,
+    tail: [u8; 16],
+}
+
+impl Cursor {
+    fn at(bytes: &[u8], offset: usize, last_seq: u64) -> Cursor {
+        let mut tail = [0u8; 16];
+        if offset >= 16 && offset <= bytes.len() {
+            tail.copy_from_slice(&bytes[offset - 16..offset]);
+        }
+        Cursor {
+            offset,
+            last_seq,
+            tail,
+        }
+    }
+
+    fn continues(&self, bytes: &[u8]) -> bool {
+        self.offset >= 16
+            && bytes.len() >= self.offset
+            && bytes[self.offset - 16..self.offset] == self.tail
+    }
+
+    /// Whether the file at `path`, of length `len`, is exactly what was read.
+    fn unchanged(&self, path: &std::path::Path, len: usize) -> bool {
+        use std::os::unix::fs::FileExt;
+        if len != self.offset || self.offset < 16 {
+            return false;
+        }
+        let mut tail = [0u8; 16];
+        fs::File::open(path)
+            .and_then(|f| f.read_exact_at(&mut tail, (self.offset - 16) as u64))
+            .is_ok_and(|()| tail == self.tail)
+    }
+}
+
+/// A vault open with both secrets. Dropping it (or [`UnlockedVault::lock`])
+/// wipes every key and secret it holds.
+#[derive(Debug)]
+pub struct UnlockedVault {
+    locked: LockedVault,
+    device: Device,
+    vault_key: Key32,
+    cipher: Cipher,
+    client_key: ClientKey,
+    entries: BTreeMap<ItemId, Entry>,
+    cursors: HashMap<DeviceId, Cursor>,
+    heads: BTreeMap<DeviceId, u64>,
+    own: OwnLog,
+    own_seq: u64,
+    clock: u64,
+    warnings: Vec<Warning>,
+}
+
+impl UnlockedVault {
+    pub(crate) fn open(
+        locked: LockedVault,
+        vault_key: Key32,
+        client_key: ClientKey,
+        device: Device,
+    ) -> Result<UnlockedVault> {
+        let own = OwnLog::open_locked(&locked.dir, &device.id())?;
+        let cipher = LockedVault::record_cipher(&vault_key);
+        let heads = device.load_heads(&locked.header.vault_id);
+        let mut v = UnlockedVault {
+            locked,
+            device,
+            vault_key,
+            cipher,
+            client_key,
+            entries: BTreeMap::new(),
+            cursors: HashMap::new(),
+            heads,
+            own,
+            own_seq: 0,
+            clock: 0,
+            warnings: Vec::new(),
+        };
+        v.warnings = v.read_logs()?;
+        let own_id = v.device.id();
+        let own_cursor = v.cursors.get(&own_id).copied();
+        let valid = own_cursor.map_or(0, |c| c.offset);
+        v.own.prepare(&v.locked.header.vault_id, &own_id, valid)?;
+        // The own log's torn tail was repaired, not merely skipped.
+        let own_path = v.own.path().to_path_buf();
+        v.warnings
+            .retain(|w| !matches!(w, Warning::TornTail { path } if *path == own_path));
+        v.own_seq = own_cursor.map_or(0, |c| c.last_seq);
+        if own_cursor.is_none_or(|c| c.offset < log::FILE_HEADER_LEN) {
+            let header = log::file_header(&v.locked.header.vault_id, &own_id);
+            v.cursors
+                .insert(own_id, Cursor::at(&header, header.len(), 0));
+        }
+        Ok(v)
+    }
+
+    /// The device logs in `logs/`, sorted, and warnings for anything else there.
+    fn list_logs(&self) -> Result<(LogList, Vec<Warning>)> {
+        let dir = log::logs_dir(&self.locked.dir);
+        let mut warnings = Vec::new();
+        let listing = match fs::read_dir(&dir) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Vec::new(), warnings));
+            }
+            Err(e) => return Err(VaultError::io(&dir, e)),
+        };
+        let mut logs = Vec::new();
+        for entry in listing {
+            let entry = entry.map_err(|e| VaultError::io(&dir, e))?;
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            match log::device_of_name(&name) {
+                Some(device) => logs.push((device, entry.path())),
+                None if name.starts_with('.') => {}
+                None => warnings.push(Warning::IgnoredFile { path: entry.path() }),
+            }
+        }
+        logs.sort();
+        Ok((logs, warnings))
+    }
+
+    /// Reads every log from its cursor on and merges what is new.
+    fn read_logs(&mut self) -> Result<Vec<Warning>> {
+        let (logs, mut warnings) = self.list_logs()?;
+        for (device, path) in logs {
+            self.read_log(device, path, &mut warnings)?;
+        }
+        let vault_id = self.locked.header.vault_id;
+        if let Err(e) = self.device.save_heads(&vault_id, &self.heads) {
+            tracing::warn!(error = %e, "could not save the sequence numbers seen");
+        }
+        Ok(warnings)
+    }
+
+    fn read_log(
+        &mut self,
+        device: DeviceId,
+        path: PathBuf,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<()> {
+        let meta = match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_file() => m,
+            Ok(_) => {
+                warnings.push(Warning::IgnoredFile { path });
+                return Ok(());
+            }
+            Err(e) => return Err(VaultError::io(&path, e)),
+        };
+        let prev = self.cursors.get(&device).copied();
+        if prev.is_some_and(|c| c.unchanged(&path, meta.len() as usize)) {
+            return Ok(());
+        }
+        let bytes = fs::read(&path).map_err(|e| VaultError::io(&path, e))?;
+        let vault_id = self.locked.header.vault_id;
+        let parsed = log::parse(&bytes, &path, &vault_id, &device)?;
+        let (skip_until, mut last_seq) = match prev {
+            Some(c) if c.continues(&bytes) => (c.offset, c.last_seq),
+            _ => (0, 0),
+        };
+        for rec in parsed.records.iter().filter(|r| r.offset >= skip_until) {
+            let item = self.open_record(&device, rec, &path)?;
+            self.merge(device, rec.clock, rec.item, item);
+            last_seq = rec.seq;
+        }
+        if let Some(last) = parsed.records.last() {
+            last_seq = last_seq.max(last.seq);
+        }
+        if parsed.torn {
+            warnings.push(Warning::TornTail { path: path.clone() });
+        }
+        let found = parsed.records.last().map_or(0, |r| r.seq);
+        let seen = self.heads.get(&device).copied().unwrap_or(0);
+        if found < seen {
+            tracing::warn!(%device, seen, found, "a device log went backwards (rollback)");
+            warnings.push(Warning::Rollback {
+                device,
+                seen,
+                found,
+            });
+        } else {
+            self.heads.insert(device, found);
+        }
+        self.cursors
+            .insert(device, Cursor::at(&bytes, parsed.valid_len, last_seq));
+        Ok(())
+    }
+
+    fn open_record(
+        &self,
+        device: &DeviceId,
+        rec: &RawRecord,
+        path: &std::path::Path,
+    ) -> Result<Option<Item>> {
+        let aad = rec.aad(&self.locked.header.vault_id, device);
+        let plain = self.cipher.open(&rec.nonce, &aad, &rec.sealed).map_err(|_| {
+            tracing::warn!(path = %path.display(), offset = rec.offset, seq = rec.seq, "record failed authentication");
+            VaultError::corrupt(
+                path,
+                format!("record {} at byte {} failed authentication", rec.seq, rec.offset),
+            )
+        })?;
+        match rec.op {
+            Op::Tombstone => Ok(None),
+            Op::Upsert => codec::decode(rec.item, &plain).map(Some).map_err(|what| {
+                VaultError::corrupt(
+                    path,
+                    format!("record {} at byte {}: {what}", rec.seq, rec.offset),
+                )
+            }),
+        }
+    }
+
+    fn merge(&mut self, device: DeviceId, clock: u64, id: ItemId, item: Option<Item>) {
+        self.clock = self.clock.max(clock);
+        let newer = self
+            .entries
+            .get(&id)
+            .is_none_or(|e| (clock, device) > (e.clock, e.device));
+        if newer {
+            self.entries.insert(
+                id,
+                Entry {
+                    clock,
+                    device,
+                    item,
+                },
+            );
+        }
+    }
+
+    /// Seals and durably appends one record, then applies it.
+    fn write(&mut self, id: ItemId, item: Option<Item>) -> Result<()> {
+        let (op, plain) = match &item {
+            Some(i) => (Op::Upsert, codec::encode(i)),
+            None => (Op::Tombstone, zeroize::Zeroizing::new(Vec::new())),
+        };
+        let device = self.device.id();
+        let clock = self.clock + 1;
+        let seq = self.own_seq + 1;
+        let rec = RawRecord::seal(
+            &self.cipher,
+            &self.locked.header.vault_id,
+            &device,
+            seq,
+            self.own_seq,
+            clock,
+            id,
+            op,
+            &plain,
+        )?;
+        let frame = rec.frame();
+        self.own.append(&frame)?;
+        self.own_seq = seq;
+        self.heads.insert(device, seq);
+        if let Some(c) = self.cursors.get_mut(&device) {
+            c.offset += frame.len();
+            c.last_seq = seq;
+            c.tail.copy_from_slice(&frame[frame.len() - 16..]);
+        }
+        self.merge(device, clock, id, item);
+        Ok(())
+    }
+
+    /// Live items, in id order.
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        self.entries.values().filter_map(|e| e.item.as_ref())
+    }
+
+    pub fn len(&self) -> usize {
+        self.items().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items().next().is_none()
+    }
+
+    pub fn get(&self, id: &ItemId) -> Option<&Item> {
+        self.entries.get(id).and_then(|e| e.item.as_ref())
+    }
+
+    /// Items whose name is exactly `name` (names need not be unique).
+    pub fn find_by_name(&self, name: &str) -> Vec<&Item> {
+        self.items().filter(|i| i.name == name).collect()
+    }
+
+    /// Items whose name, username, URL or tag contains `query`, ignoring case.
+    pub fn search(&self, query: &str) -> Vec<&Item> {
+        let needle = Needle::new(query);
+        self.items().filter(|i| i.matches_needle(&needle)).collect()
+    }
+
+    /// Adds `item` (its times are set here) and returns once it is durable.
+    pub fn add(&mut self, mut item: Item) -> Result<ItemId> {
+        if item.id == ItemId::from_bytes([0; 16]) || self.entries.contains_key(&item.id) {
+            item.id = ItemId::random()?;
+        }
+        let now = now_ms();
+        item.created_ms = now;
+        item.modified_ms = now;
+        let id = item.id;
+        self.write(id, Some(item))?;
+        Ok(id)
+    }
+
+    /// Changes an item through `f`; replaced secret values go to its history.
+    /// Durable when it returns.
+    pub fn edit(&mut self, id: &ItemId, f: impl FnOnce(&mut Item)) -> Result<()> {
+        let old = self.get(id).ok_or(VaultError::ItemNotFound)?;
+        let mut new = old.clone();
+        f(&mut new);
+        new.id = *id;
+        new.created_ms = old.created_ms;
+        new.modified_ms = now_ms().max(old.modified_ms);
+        new.record_history(old, new.modified_ms);
+        self.write(*id, Some(new))
+    }
+
+    /// Removes an item (a tombstone other devices will see). Durable when it
+    /// returns.
+    pub fn remove(&mut self, id: &ItemId) -> Result<()> {
+        if self.get(id).is_none() {
+            return Err(VaultError::ItemNotFound);
+        }
+        self.write(*id, None)
+    }
+
+    /// Re-reads the header and every log, merging what other devices wrote.
+    pub fn refresh(&mut self) -> Result<Vec<Warning>> {
+        let header = read_header(&self.locked.dir)?;
+        if header.vault_id != self.locked.header.vault_id {
+            return Err(VaultError::VaultReplaced {
+                expected: self.locked.header.vault_id.to_hex(),
+                found: header.vault_id.to_hex(),
+            });
+        }
+        self.locked.header = header;
+        self.read_logs()
+    }
+
+    /// Warnings found while unlocking.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    pub fn client_key(&self) -> &ClientKey {
+        &self.client_key
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    pub fn info(&self) -> VaultInfo {
+        self.locked.info()
+    }
+
+    /// The highest sequence number seen per device log.
+    pub fn heads(&self) -> &BTreeMap<DeviceId, u64> {
+        &self.heads
+    }
+
+    /// Checks `password` against the vault (a full key derivation).
+    pub fn verify_password(&self, password: &SecretString) -> Result<()> {
+        self.locked
+            .unwrap_vault_key(password, &self.client_key)
+            .map(drop)
+    }
+
+    /// Replaces the password (and optionally the KDF cost). The current
+    /// password is checked first.
+    pub fn change_password(
+        &mut self,
+        current: &SecretString,
+        new: &SecretString,
+        params: Option<KdfParams>,
+    ) -> Result<()> {
+        self.verify_password(current)?;
+        let params = params.unwrap_or(self.locked.header.kdf);
+        params.check_floor()?;
+        params.check_cap()?;
+        let key = self.client_key.clone();
+        self.locked.rewrap(&self.vault_key, new, &key, params)
+    }
+
+    /// Makes a new client key; the old one (and every kit of it) stops
+    /// opening the vault and is recognised as stale. Returns the new key.
+    pub fn rotate_key(&mut self, password: &SecretString) -> Result<ClientKey> {
+        self.verify_password(password)?;
+        let key = ClientKey::generate()?;
+        let params = self.locked.header.kdf;
+        self.locked
+            .rewrap(&self.vault_key, password, &key, params)?;
+        self.client_key = key.clone();
+        Ok(key)
+    }
+
+    /// Wipes every secret and returns the vault locked.
+    pub fn lock(self) -> LockedVault {
+        self.locked.clone()
+    }
+}

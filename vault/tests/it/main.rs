@@ -1,0 +1,8 @@
+//! Integration tests of the vault crate: one binary, one module per concern.
+
+mod common;
+mod crash;
+mod lifecycle;
+mod property;
+mod tamper;
+mod vectors;
