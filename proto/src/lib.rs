@@ -45,18 +45,18 @@ pub trait Agent {
     /// First call on a connection: checks the protocol version.
     async fn hello(client_protocol: u32) -> Result<Hello, ProtoError>;
     /// The state of the agent and its vault, with time left before auto-lock.
-    async fn status() -> Status;
+    async fn status() -> Result<Status, ProtoError>;
     /// Long poll: returns once the state's generation differs from
     /// `generation`, or shortly before the call's deadline with the current
     /// state. Lets a tray follow the agent without busy polling.
-    async fn watch(generation: u64) -> Status;
+    async fn watch(generation: u64) -> Result<Status, ProtoError>;
     /// Creates a vault and leaves it unlocked; returns the new client key.
     async fn init(request: InitRequest) -> Result<InitReply, ProtoError>;
     /// Unlocks with the password and, when the agent does not know it, the
     /// client key.
     async fn unlock(request: UnlockRequest) -> Result<Status, ProtoError>;
     /// Locks and wipes every secret the agent holds.
-    async fn lock() -> Status;
+    async fn lock() -> Result<Status, ProtoError>;
     /// Adds an item; durable when it returns.
     async fn add(item: ItemData) -> Result<ItemSummary, ProtoError>;
     /// One item by name or id, with its secrets.
