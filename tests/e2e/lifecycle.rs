@@ -217,3 +217,37 @@ fn second_agent_exits_cleanly() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("another agent already serves"));
 }
+
+#[test]
+fn systemd_socket_activation_and_readiness() {
+    let activate = std::path::Path::new("/usr/bin/systemd-socket-activate");
+    if !activate.exists() {
+        eprintln!("systemd-socket-activate missing: skipped");
+        return;
+    }
+    let w = World::new();
+    std::fs::create_dir_all(w.path("run/idp")).expect("mkdir");
+    let mut c = std::process::Command::new(activate);
+    w.envs(&mut c);
+    c.arg("-l")
+        .arg(w.socket())
+        .arg(w.bins.join("idp-agent"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut activator = c.spawn().expect("systemd-socket-activate");
+    for _ in 0..200 {
+        if w.socket().exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The first connection starts the agent on the passed socket.
+    assert!(w.idp(&["status"], "").ok().contains("idp init"));
+    let pid = w.agent_pid();
+    assert_eq!(pid, activator.id() as i32, "systemd-socket-activate execs the agent");
+    signal(pid, rustix::process::Signal::TERM);
+    let out = activator.wait_with_output().expect("wait");
+    assert!(out.status.success());
+    // The socket belongs to the activator: the agent leaves it in place.
+    assert!(w.socket().exists());
+}

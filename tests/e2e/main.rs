@@ -4,5 +4,6 @@
 mod crash;
 mod harness;
 mod lifecycle;
+mod protocol;
 mod security;
 mod snapshots;
