@@ -108,6 +108,8 @@ pub struct UnlockedVault {
     entries: BTreeMap<ItemId, Entry>,
     cursors: HashMap<DeviceId, Cursor>,
     heads: BTreeMap<DeviceId, u64>,
+    /// `heads` as last saved in the device's state folder.
+    saved_heads: BTreeMap<DeviceId, u64>,
     own: OwnLog,
     own_seq: u64,
     clock: u64,
@@ -132,6 +134,7 @@ impl UnlockedVault {
             client_key,
             entries: BTreeMap::new(),
             cursors: HashMap::new(),
+            saved_heads: heads.clone(),
             heads,
             own,
             own_seq: 0,
@@ -188,9 +191,12 @@ impl UnlockedVault {
         for (device, path) in logs {
             self.read_log(device, path, &mut warnings)?;
         }
-        let vault_id = self.locked.header.vault_id;
-        if let Err(e) = self.device.save_heads(&vault_id, &self.heads) {
-            tracing::warn!(error = %e, "could not save the sequence numbers seen");
+        if self.heads != self.saved_heads {
+            let vault_id = self.locked.header.vault_id;
+            match self.device.save_heads(&vault_id, &self.heads) {
+                Ok(()) => self.saved_heads = self.heads.clone(),
+                Err(e) => tracing::warn!(error = %e, "could not save the sequence numbers seen"),
+            }
         }
         Ok(warnings)
     }
@@ -291,36 +297,48 @@ impl UnlockedVault {
         }
     }
 
-    /// Seals and durably appends one record, then applies it.
-    fn write(&mut self, id: ItemId, item: Option<Item>) -> Result<()> {
-        let (op, plain) = match &item {
-            Some(i) => (Op::Upsert, codec::encode(i)),
-            None => (Op::Tombstone, zeroize::Zeroizing::new(Vec::new())),
-        };
+    /// Seals records for `changes`, appends them in one durable write, then
+    /// applies them. Either all are on disk when it returns, or none.
+    fn write(&mut self, changes: Vec<(ItemId, Option<Item>)>) -> Result<()> {
         let device = self.device.id();
-        let clock = self.clock + 1;
-        let seq = self.own_seq + 1;
-        let rec = RawRecord::seal(
-            &self.cipher,
-            &self.locked.header.vault_id,
-            &device,
-            seq,
-            self.own_seq,
-            clock,
-            id,
-            op,
-            &plain,
-        )?;
-        let frame = rec.frame();
-        self.own.append(&frame)?;
+        let vault_id = self.locked.header.vault_id;
+        let mut frames = Vec::new();
+        let (mut seq, mut clock) = (self.own_seq, self.clock);
+        for (id, item) in &changes {
+            let (op, plain) = match item {
+                Some(i) => (Op::Upsert, codec::encode(i)),
+                None => (Op::Tombstone, zeroize::Zeroizing::new(Vec::new())),
+            };
+            let rec = RawRecord::seal(
+                &self.cipher,
+                &vault_id,
+                &device,
+                seq + 1,
+                seq,
+                clock + 1,
+                *id,
+                op,
+                &plain,
+            )?;
+            frames.extend_from_slice(&rec.frame());
+            seq += 1;
+            clock += 1;
+        }
+        if frames.is_empty() {
+            return Ok(());
+        }
+        self.own.append(&frames)?;
+        let first_clock = self.clock + 1;
         self.own_seq = seq;
         self.heads.insert(device, seq);
         if let Some(c) = self.cursors.get_mut(&device) {
-            c.offset += frame.len();
+            c.offset += frames.len();
             c.last_seq = seq;
-            c.tail.copy_from_slice(&frame[frame.len() - 16..]);
+            c.tail.copy_from_slice(&frames[frames.len() - 16..]);
         }
-        self.merge(device, clock, id, item);
+        for (n, (id, item)) in changes.into_iter().enumerate() {
+            self.merge(device, first_clock + n as u64, id, item);
+        }
         Ok(())
     }
 
@@ -361,8 +379,30 @@ impl UnlockedVault {
         item.created_ms = now;
         item.modified_ms = now;
         let id = item.id;
-        self.write(id, Some(item))?;
+        self.write(vec![(id, Some(item))])?;
         Ok(id)
+    }
+
+    /// Adds many items in one durable write (an import): all or none.
+    pub fn add_batch(&mut self, items: Vec<Item>) -> Result<Vec<ItemId>> {
+        let now = now_ms();
+        let mut changes = Vec::with_capacity(items.len());
+        let mut taken = std::collections::HashSet::with_capacity(items.len());
+        for mut item in items {
+            while item.id == ItemId::from_bytes([0; 16])
+                || self.entries.contains_key(&item.id)
+                || taken.contains(&item.id)
+            {
+                item.id = ItemId::random()?;
+            }
+            taken.insert(item.id);
+            item.created_ms = now;
+            item.modified_ms = now;
+            changes.push((item.id, Some(item)));
+        }
+        let ids = changes.iter().map(|(id, _)| *id).collect();
+        self.write(changes)?;
+        Ok(ids)
     }
 
     /// Changes an item through `f`; replaced secret values go to its history.
@@ -375,7 +415,7 @@ impl UnlockedVault {
         new.created_ms = old.created_ms;
         new.modified_ms = now_ms().max(old.modified_ms);
         new.record_history(old, new.modified_ms);
-        self.write(*id, Some(new))
+        self.write(vec![(*id, Some(new))])
     }
 
     /// Removes an item (a tombstone other devices will see). Durable when it
@@ -384,7 +424,7 @@ impl UnlockedVault {
         if self.get(id).is_none() {
             return Err(VaultError::ItemNotFound);
         }
-        self.write(*id, None)
+        self.write(vec![(*id, None)])
     }
 
     /// Re-reads the header and every log, merging what other devices wrote.
@@ -398,6 +438,14 @@ impl UnlockedVault {
         }
         self.locked.header = header;
         self.read_logs()
+    }
+
+    /// Forgets what was read and reads the header and every log again from
+    /// the start, as unlocking does (without the key derivation).
+    pub fn reload(&mut self) -> Result<Vec<Warning>> {
+        self.entries.clear();
+        self.cursors.clear();
+        self.refresh()
     }
 
     /// Warnings found while unlocking.

@@ -251,3 +251,21 @@ fn reset_vault_is_noticed_by_an_open_device() {
         .expect("recreate");
     assert!(matches!(b.refresh(), Err(VaultError::VaultReplaced { .. })));
 }
+
+#[test]
+fn batch_add_is_one_durable_write_and_reload_reads_it_back() {
+    let (fx, mut v) = new_vault();
+    let mut items: Vec<_> = (0..100).map(|n| login(&format!("b{n}"), "x")).collect();
+    items[1].id = items[0].id; // a clash inside the batch gets a new id
+    let ids = v.add_batch(items).expect("batch");
+    assert_eq!(ids.len(), 100);
+    assert_eq!(
+        ids.iter().collect::<std::collections::HashSet<_>>().len(),
+        100
+    );
+    assert_eq!(v.reload().expect("reload"), vec![]);
+    assert_eq!(v.len(), 100);
+    assert_eq!(v.verify().expect("verify").records, 100);
+    drop(v);
+    assert_eq!(fx.unlock(&fx.device("a")).len(), 100);
+}
