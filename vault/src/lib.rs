@@ -13,6 +13,7 @@ pub mod client_key;
 mod crypto;
 mod device;
 mod error;
+pub mod fuzz;
 mod header;
 pub mod ids;
 mod item;

@@ -226,8 +226,12 @@ impl UnlockedVault {
             Some(c) if c.continues(&bytes) => (c.offset, c.last_seq),
             _ => (0, 0),
         };
-        for rec in parsed.records.iter().filter(|r| r.offset >= skip_until) {
-            let item = self.open_record(&device, rec, &path)?;
+        let fresh: Vec<&RawRecord> = parsed
+            .records
+            .iter()
+            .filter(|r| r.offset >= skip_until)
+            .collect();
+        for (rec, item) in fresh.iter().zip(self.open_records(&device, &fresh, &path)?) {
             self.merge(device, rec.clock, rec.item, item);
             last_seq = rec.seq;
         }
@@ -252,6 +256,50 @@ impl UnlockedVault {
         self.cursors
             .insert(device, Cursor::at(&bytes, parsed.valid_len, last_seq));
         Ok(())
+    }
+
+    /// Opens records in order, spread over the machine's cores when there
+    /// are many (a first unlock of a large vault).
+    fn open_records(
+        &self,
+        device: &DeviceId,
+        records: &[&RawRecord],
+        path: &std::path::Path,
+    ) -> Result<Vec<Option<Item>>> {
+        const PER_THREAD: usize = 2048;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if threads < 2 || records.len() < 2 * PER_THREAD {
+            return records
+                .iter()
+                .map(|r| self.open_record(device, r, path))
+                .collect();
+        }
+        let chunk = records.len().div_ceil(threads);
+        let parts: Vec<Result<Vec<Option<Item>>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = records
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|r| self.open_record(device, r, path))
+                            .collect::<Result<Vec<_>>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(VaultError::corrupt(path, "a worker reading records failed"))
+                    })
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity(records.len());
+        for part in parts {
+            out.extend(part?);
+        }
+        Ok(out)
     }
 
     fn open_record(
