@@ -252,11 +252,6 @@ pub(crate) fn log_path(vault_dir: &Path, device: &DeviceId) -> PathBuf {
     logs_dir(vault_dir).join(format!("{}.log", device.to_hex()))
 }
 
-/// The device id a file name in `logs/` names, if it is a log.
-pub(crate) fn device_of_name(name: &str) -> Option<DeviceId> {
-    name.strip_suffix(".log")?.parse().ok()
-}
-
 pub(crate) fn fsync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())

@@ -6,7 +6,6 @@
 //! log only, with a Lamport clock one above the highest seen.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs;
 use std::path::PathBuf;
 
 use crate::client_key::ClientKey;
@@ -22,7 +21,13 @@ use crate::vault::{LockedVault, VaultInfo, now_ms, read_header};
 
 #[path = "maintenance.rs"]
 mod maintenance;
+#[path = "merge.rs"]
+mod merge;
+#[path = "reading.rs"]
+mod reading;
 pub use maintenance::{CompactReport, VerifyReport};
+use merge::Entry;
+use reading::Cursor;
 
 /// Something worth telling the person that did not stop the vault opening.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,60 +45,10 @@ pub enum Warning {
     TornTail { path: PathBuf },
     /// A file in `logs/` that is not a device log; it was not read.
     IgnoredFile { path: PathBuf },
-}
-
-/// Device logs in a vault folder, by device.
-type LogList = Vec<(DeviceId, PathBuf)>;
-
-#[derive(Debug)]
-struct Entry {
-    clock: u64,
-    device: DeviceId,
-    /// `None` for a removed item (tombstone).
-    item: Option<Item>,
-}
-
-/// Where reading a log stopped, so a refresh reads only what is new. The
-/// last 16 bytes before `offset` (the last record's tag) tell whether the
-/// file still starts with what was read: a log replaced by a compacted or
-/// older copy is read again from the start.
-#[derive(Debug, Clone, Copy)]
-struct Cursor {
-    offset: usize,
-    last_seq: u64,
-    tail: [u8; 16],
-}
-
-impl Cursor {
-    fn at(bytes: &[u8], offset: usize, last_seq: u64) -> Cursor {
-        let mut tail = [0u8; 16];
-        if offset >= 16 && offset <= bytes.len() {
-            tail.copy_from_slice(&bytes[offset - 16..offset]);
-        }
-        Cursor {
-            offset,
-            last_seq,
-            tail,
-        }
-    }
-
-    fn continues(&self, bytes: &[u8]) -> bool {
-        self.offset >= 16
-            && bytes.len() >= self.offset
-            && bytes[self.offset - 16..self.offset] == self.tail
-    }
-
-    /// Whether the file at `path`, of length `len`, is exactly what was read.
-    fn unchanged(&self, path: &std::path::Path, len: usize) -> bool {
-        use std::os::unix::fs::FileExt;
-        if len != self.offset || self.offset < 16 {
-            return false;
-        }
-        let mut tail = [0u8; 16];
-        fs::File::open(path)
-            .and_then(|f| f.read_exact_at(&mut tail, (self.offset - 16) as u64))
-            .is_ok_and(|()| tail == self.tail)
-    }
+    /// A sync tool's conflicted copy of a device log; it was read and merged
+    /// (nothing in it is lost) and may be deleted once every device has
+    /// synced.
+    ConflictCopy { path: PathBuf },
 }
 
 /// A vault open with both secrets. Dropping it (or [`UnlockedVault::lock`])
@@ -106,7 +61,8 @@ pub struct UnlockedVault {
     cipher: Cipher,
     client_key: ClientKey,
     entries: BTreeMap<ItemId, Entry>,
-    cursors: HashMap<DeviceId, Cursor>,
+    /// By log file path.
+    cursors: HashMap<PathBuf, Cursor>,
     heads: BTreeMap<DeviceId, u64>,
     /// `heads` as last saved in the device's state folder.
     saved_heads: BTreeMap<DeviceId, u64>,
@@ -143,206 +99,20 @@ impl UnlockedVault {
         };
         v.warnings = v.read_logs()?;
         let own_id = v.device.id();
-        let own_cursor = v.cursors.get(&own_id).copied();
+        let own_path = v.own.path().to_path_buf();
+        let own_cursor = v.cursors.get(&own_path).copied();
         let valid = own_cursor.map_or(0, |c| c.offset);
         v.own.prepare(&v.locked.header.vault_id, &own_id, valid)?;
         // The own log's torn tail was repaired, not merely skipped.
-        let own_path = v.own.path().to_path_buf();
         v.warnings
             .retain(|w| !matches!(w, Warning::TornTail { path } if *path == own_path));
         v.own_seq = own_cursor.map_or(0, |c| c.last_seq);
         if own_cursor.is_none_or(|c| c.offset < log::FILE_HEADER_LEN) {
             let header = log::file_header(&v.locked.header.vault_id, &own_id);
             v.cursors
-                .insert(own_id, Cursor::at(&header, header.len(), 0));
+                .insert(own_path, Cursor::at(&header, header.len(), 0));
         }
         Ok(v)
-    }
-
-    /// The device logs in `logs/`, sorted, and warnings for anything else there.
-    fn list_logs(&self) -> Result<(LogList, Vec<Warning>)> {
-        let dir = log::logs_dir(&self.locked.dir);
-        let mut warnings = Vec::new();
-        let listing = match fs::read_dir(&dir) {
-            Ok(l) => l,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok((Vec::new(), warnings));
-            }
-            Err(e) => return Err(VaultError::io(&dir, e)),
-        };
-        let mut logs = Vec::new();
-        for entry in listing {
-            let entry = entry.map_err(|e| VaultError::io(&dir, e))?;
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            match log::device_of_name(&name) {
-                Some(device) => logs.push((device, entry.path())),
-                None if name.starts_with('.') => {}
-                None => warnings.push(Warning::IgnoredFile { path: entry.path() }),
-            }
-        }
-        logs.sort();
-        Ok((logs, warnings))
-    }
-
-    /// Reads every log from its cursor on and merges what is new.
-    fn read_logs(&mut self) -> Result<Vec<Warning>> {
-        let (logs, mut warnings) = self.list_logs()?;
-        for (device, path) in logs {
-            self.read_log(device, path, &mut warnings)?;
-        }
-        if self.heads != self.saved_heads {
-            let vault_id = self.locked.header.vault_id;
-            match self.device.save_heads(&vault_id, &self.heads) {
-                Ok(()) => self.saved_heads = self.heads.clone(),
-                Err(e) => tracing::warn!(error = %e, "could not save the sequence numbers seen"),
-            }
-        }
-        Ok(warnings)
-    }
-
-    fn read_log(
-        &mut self,
-        device: DeviceId,
-        path: PathBuf,
-        warnings: &mut Vec<Warning>,
-    ) -> Result<()> {
-        let meta = match fs::symlink_metadata(&path) {
-            Ok(m) if m.is_file() => m,
-            Ok(_) => {
-                warnings.push(Warning::IgnoredFile { path });
-                return Ok(());
-            }
-            Err(e) => return Err(VaultError::io(&path, e)),
-        };
-        let prev = self.cursors.get(&device).copied();
-        if prev.is_some_and(|c| c.unchanged(&path, meta.len() as usize)) {
-            return Ok(());
-        }
-        let bytes = fs::read(&path).map_err(|e| VaultError::io(&path, e))?;
-        let vault_id = self.locked.header.vault_id;
-        let parsed = log::parse(&bytes, &path, &vault_id, &device)?;
-        let (skip_until, mut last_seq) = match prev {
-            Some(c) if c.continues(&bytes) => (c.offset, c.last_seq),
-            _ => (0, 0),
-        };
-        let fresh: Vec<&RawRecord> = parsed
-            .records
-            .iter()
-            .filter(|r| r.offset >= skip_until)
-            .collect();
-        for (rec, item) in fresh.iter().zip(self.open_records(&device, &fresh, &path)?) {
-            self.merge(device, rec.clock, rec.item, item);
-            last_seq = rec.seq;
-        }
-        if let Some(last) = parsed.records.last() {
-            last_seq = last_seq.max(last.seq);
-        }
-        if parsed.torn {
-            warnings.push(Warning::TornTail { path: path.clone() });
-        }
-        let found = parsed.records.last().map_or(0, |r| r.seq);
-        let seen = self.heads.get(&device).copied().unwrap_or(0);
-        if found < seen {
-            tracing::warn!(%device, seen, found, "a device log went backwards (rollback)");
-            warnings.push(Warning::Rollback {
-                device,
-                seen,
-                found,
-            });
-        } else {
-            self.heads.insert(device, found);
-        }
-        self.cursors
-            .insert(device, Cursor::at(&bytes, parsed.valid_len, last_seq));
-        Ok(())
-    }
-
-    /// Opens records in order, spread over the machine's cores when there
-    /// are many (a first unlock of a large vault).
-    fn open_records(
-        &self,
-        device: &DeviceId,
-        records: &[&RawRecord],
-        path: &std::path::Path,
-    ) -> Result<Vec<Option<Item>>> {
-        const PER_THREAD: usize = 2048;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if threads < 2 || records.len() < 2 * PER_THREAD {
-            return records
-                .iter()
-                .map(|r| self.open_record(device, r, path))
-                .collect();
-        }
-        let chunk = records.len().div_ceil(threads);
-        let parts: Vec<Result<Vec<Option<Item>>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = records
-                .chunks(chunk)
-                .map(|part| {
-                    s.spawn(move || {
-                        part.iter()
-                            .map(|r| self.open_record(device, r, path))
-                            .collect::<Result<Vec<_>>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(VaultError::corrupt(path, "a worker reading records failed"))
-                    })
-                })
-                .collect()
-        });
-        let mut out = Vec::with_capacity(records.len());
-        for part in parts {
-            out.extend(part?);
-        }
-        Ok(out)
-    }
-
-    fn open_record(
-        &self,
-        device: &DeviceId,
-        rec: &RawRecord,
-        path: &std::path::Path,
-    ) -> Result<Option<Item>> {
-        let aad = rec.aad(&self.locked.header.vault_id, device);
-        let plain = self.cipher.open(&rec.nonce, &aad, &rec.sealed).map_err(|_| {
-            tracing::warn!(path = %path.display(), offset = rec.offset, seq = rec.seq, "record failed authentication");
-            VaultError::corrupt(
-                path,
-                format!("record {} at byte {} failed authentication", rec.seq, rec.offset),
-            )
-        })?;
-        match rec.op {
-            Op::Tombstone => Ok(None),
-            Op::Upsert => codec::decode(rec.item, &plain).map(Some).map_err(|what| {
-                VaultError::corrupt(
-                    path,
-                    format!("record {} at byte {}: {what}", rec.seq, rec.offset),
-                )
-            }),
-        }
-    }
-
-    fn merge(&mut self, device: DeviceId, clock: u64, id: ItemId, item: Option<Item>) {
-        self.clock = self.clock.max(clock);
-        let newer = self
-            .entries
-            .get(&id)
-            .is_none_or(|e| (clock, device) > (e.clock, e.device));
-        if newer {
-            self.entries.insert(
-                id,
-                Entry {
-                    clock,
-                    device,
-                    item,
-                },
-            );
-        }
     }
 
     /// Seals records for `changes`, appends them in one durable write, then
@@ -379,13 +149,14 @@ impl UnlockedVault {
         let first_clock = self.clock + 1;
         self.own_seq = seq;
         self.heads.insert(device, seq);
-        if let Some(c) = self.cursors.get_mut(&device) {
+        if let Some(c) = self.cursors.get_mut(self.own.path()) {
             c.offset += frames.len();
             c.last_seq = seq;
             c.tail.copy_from_slice(&frames[frames.len() - 16..]);
         }
         for (n, (id, item)) in changes.into_iter().enumerate() {
-            self.merge(device, first_clock + n as u64, id, item);
+            self.clock = self.clock.max(first_clock + n as u64);
+            merge::merge(&mut self.entries, device, first_clock + n as u64, id, item);
         }
         Ok(())
     }

@@ -269,3 +269,64 @@ fn batch_add_is_one_durable_write_and_reload_reads_it_back() {
     drop(v);
     assert_eq!(fx.unlock(&fx.device("a")).len(), 100);
 }
+
+#[test]
+fn concurrent_edits_pick_one_winner_and_keep_the_loser_in_history() {
+    let (fx, mut a) = new_vault();
+    let id = a.add(login("shared", "base")).expect("add");
+    let mut b = fx.unlock(&fx.device("b"));
+    // Both edit before seeing each other's change.
+    a.edit(&id, |i| i.password = Some("from-a".into()))
+        .expect("edit a");
+    b.edit(&id, |i| i.password = Some("from-b".into()))
+        .expect("edit b");
+    a.refresh().expect("refresh a");
+    b.refresh().expect("refresh b");
+    let (ia, ib) = (a.get(&id).expect("a"), b.get(&id).expect("b"));
+    assert_eq!(ia.password, ib.password, "one winner on both devices");
+    assert_eq!(ia.history, ib.history, "one history on both devices");
+    let mut kept: Vec<&str> = ia.history.iter().map(|h| h.value.expose()).collect();
+    kept.push(ia.password.as_ref().expect("pw").expose());
+    kept.sort_unstable();
+    assert_eq!(kept, ["base", "from-a", "from-b"], "no edit lost");
+}
+
+#[test]
+fn a_sync_tools_conflicted_copy_is_merged_and_reported() {
+    let (fx, mut a) = new_vault();
+    let first = a.add(login("one", "1")).expect("add");
+    let log = super::common::log_files(&fx.dir)
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(&a.device().id().to_hex()))
+        .expect("a's log");
+    let copy = log.with_file_name(format!(
+        "{}.sync-conflict-20261127-101500-ABCDEFG.log",
+        a.device().id()
+    ));
+    std::fs::copy(&log, &copy).expect("conflict copy");
+    let second = a.add(login("two", "2")).expect("add");
+    // A sync tool puts the older copy in place and keeps ours as the conflict.
+    std::fs::rename(&log, log.with_extension("newer")).expect("move");
+    std::fs::rename(&copy, &log).expect("older in place");
+    std::fs::rename(log.with_extension("newer"), &copy).expect("newer as conflict");
+    std::fs::write(fx.dir.join("logs/.syncthing.x.tmp"), b"partial").expect("temp");
+    drop(a);
+    let mut b = fx.unlock(&fx.device("b"));
+    assert!(
+        b.get(&first).is_some() && b.get(&second).is_some(),
+        "nothing lost"
+    );
+    let warnings = b.refresh().expect("refresh");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| matches!(w, idp_vault::Warning::ConflictCopy { .. })),
+        "{warnings:?}"
+    );
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| matches!(w, idp_vault::Warning::IgnoredFile { .. })),
+        "temp files are not reported: {warnings:?}"
+    );
+}
