@@ -7,6 +7,7 @@
 //!   to a 10k-item vault against appending the same number of bytes to a
 //!   plain file with fdatasync, in the same folder (target ≤ 2×).
 //! - `search/10k`: a substring search over 10k items (target 5 ms).
+//! - `import/csv_10k`: parsing a 10k-row browser CSV and adding it durably.
 
 use std::fs::OpenOptions;
 use std::hint::black_box;
@@ -130,5 +131,33 @@ fn search(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, kdf, open, write, search);
+fn import(c: &mut Criterion) {
+    use idp_vault::interchange::{ImportFormat, parse};
+    let mut csv = String::from("name,url,username,password,note\n");
+    for n in 0..10_000 {
+        csv.push_str(&format!(
+            "site{n},https://site{n}.example/login,user{n},pw-{n}-Zx9!,note {n}\n"
+        ));
+    }
+    let mut g = c.benchmark_group("import");
+    g.sample_size(10);
+    g.bench_function("csv_10k", |b| {
+        b.iter_batched(
+            || {
+                let tmp = tempfile::tempdir().expect("tmp");
+                let v = vault_with(&tmp, 0);
+                (tmp, v)
+            },
+            |(tmp, mut v)| {
+                let parsed = parse(ImportFormat::Csv, csv.as_bytes()).expect("parse");
+                assert_eq!(v.import(parsed).expect("import").imported, 10_000);
+                (tmp, v)
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, kdf, open, write, search, import);
 criterion_main!(benches);

@@ -44,6 +44,21 @@ pub fn item(data: &[u8]) {
     let _ = codec::decode(ItemId::from_bytes([0; 16]), data);
 }
 
+/// An export file of another password manager; the first byte picks the format.
+pub fn import(data: &[u8]) {
+    use crate::interchange::{ImportFormat, parse};
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let format = match pick % 4 {
+        0 => ImportFormat::BitwardenJson,
+        1 => ImportFormat::Csv,
+        2 => ImportFormat::KeepassXml,
+        _ => ImportFormat::IdpJson,
+    };
+    let _ = parse(format, rest);
+}
+
 /// A typed or scanned client key.
 pub fn client_key(data: &[u8]) {
     if let Ok(s) = std::str::from_utf8(data) {
@@ -70,6 +85,7 @@ mod tests {
                 device_log(&data);
                 item(&data);
                 client_key(&data);
+                import(&data);
             }
         }
         let mut log = log::MAGIC.to_vec();

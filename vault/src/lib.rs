@@ -16,6 +16,7 @@ mod error;
 pub mod fuzz;
 mod header;
 pub mod ids;
+pub mod interchange;
 mod item;
 mod kdf;
 mod log;

@@ -330,3 +330,22 @@ fn a_sync_tools_conflicted_copy_is_merged_and_reported() {
         "temp files are not reported: {warnings:?}"
     );
 }
+
+#[test]
+fn import_reports_duplicates_and_is_one_write() {
+    use idp_vault::interchange::{ImportFormat, parse};
+    let (fx, mut v) = new_vault();
+    let csv = b"name,url,username,password\nA,https://a.example,u,p1\nB,https://b.example,u,p2\nA,https://a.example,u,p1\n";
+    let report = v
+        .import(parse(ImportFormat::Csv, csv).expect("parse"))
+        .expect("import");
+    assert_eq!(report.imported, 2);
+    assert_eq!(report.duplicates, ["A"]);
+    let again = v
+        .import(parse(ImportFormat::Csv, csv).expect("parse"))
+        .expect("import");
+    assert_eq!(again.imported, 0, "importing twice adds nothing");
+    assert_eq!(again.duplicates.len(), 3);
+    drop(v);
+    assert_eq!(fx.unlock(&fx.device("a")).len(), 2);
+}
