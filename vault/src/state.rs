@@ -49,6 +49,11 @@ pub enum Warning {
     /// (nothing in it is lost) and may be deleted once every device has
     /// synced.
     ConflictCopy { path: PathBuf },
+    /// Another device made a new client key: this device's key no longer
+    /// opens the vault after it is locked; the new emergency kit is needed.
+    KeyRotatedElsewhere,
+    /// Another device changed the password: the next unlock needs the new one.
+    PasswordChangedElsewhere,
 }
 
 /// A vault open with both secrets. Dropping it (or [`UnlockedVault::lock`])
@@ -255,8 +260,16 @@ impl UnlockedVault {
                 found: header.vault_id.to_hex(),
             });
         }
+        let mut warnings = Vec::new();
+        let current = self.client_key.fingerprint(&header.vault_id);
+        if header.key_fp != current && self.locked.header.key_fp == current {
+            warnings.push(Warning::KeyRotatedElsewhere);
+        } else if header.salt != self.locked.header.salt {
+            warnings.push(Warning::PasswordChangedElsewhere);
+        }
         self.locked.header = header;
-        self.read_logs()
+        warnings.extend(self.read_logs()?);
+        Ok(warnings)
     }
 
     /// Forgets what was read and reads the header and every log again from

@@ -349,3 +349,46 @@ fn import_reports_duplicates_and_is_one_write() {
     drop(v);
     assert_eq!(fx.unlock(&fx.device("a")).len(), 2);
 }
+
+#[test]
+fn other_devices_hear_of_password_changes_and_key_rotation() {
+    let (fx, mut a) = new_vault();
+    let mut b = fx.unlock(&fx.device("b"));
+    let new_pw = idp_vault::SecretString::from("new password for both");
+    a.change_password(&fx.password, &new_pw, None)
+        .expect("change");
+    assert_eq!(
+        b.refresh().expect("refresh"),
+        [idp_vault::Warning::PasswordChangedElsewhere]
+    );
+    let new_key = a.rotate_key(&new_pw).expect("rotate");
+    assert_eq!(
+        b.refresh().expect("refresh"),
+        [idp_vault::Warning::KeyRotatedElsewhere]
+    );
+    let id = a.add(login("after", "rotation")).expect("add");
+    b.refresh().expect("refresh");
+    assert!(
+        b.get(&id).is_some(),
+        "the vault key is unchanged, so b keeps reading"
+    );
+    drop(b);
+    let locked = LockedVault::open(&fx.dir).expect("open");
+    assert!(matches!(
+        locked.unlock(&new_pw, &fx.key, &fx.device("b")),
+        Err(VaultError::StaleKey { .. })
+    ));
+    locked
+        .unlock(&new_pw, &new_key, &fx.device("b"))
+        .expect("new key and password");
+    assert!(matches!(
+        LockedVault::create(
+            &fx.tmp.path().join("long"),
+            &"x".repeat(300),
+            &fx.password,
+            fast(),
+            &fx.device("c")
+        ),
+        Err(VaultError::NameTooLong { .. })
+    ));
+}
