@@ -234,7 +234,7 @@ fn systemd_socket_activation_and_readiness() {
         .arg(w.bins.join("idp-agent"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
-    let mut activator = c.spawn().expect("systemd-socket-activate");
+    let activator = c.spawn().expect("systemd-socket-activate");
     for _ in 0..200 {
         if w.socket().exists() {
             break;
@@ -244,7 +244,11 @@ fn systemd_socket_activation_and_readiness() {
     // The first connection starts the agent on the passed socket.
     assert!(w.idp(&["status"], "").ok().contains("idp init"));
     let pid = w.agent_pid();
-    assert_eq!(pid, activator.id() as i32, "systemd-socket-activate execs the agent");
+    assert_eq!(
+        pid,
+        activator.id() as i32,
+        "systemd-socket-activate execs the agent"
+    );
     signal(pid, rustix::process::Signal::TERM);
     let out = activator.wait_with_output().expect("wait");
     assert!(out.status.success());

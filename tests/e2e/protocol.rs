@@ -15,7 +15,9 @@ fn ctx(secs: u64) -> context::Context {
 
 fn client(w: &World, rt: &tokio::runtime::Runtime) -> AgentClient {
     rt.block_on(async {
-        let s = tokio::net::UnixStream::connect(w.socket()).await.expect("connect");
+        let s = tokio::net::UnixStream::connect(w.socket())
+            .await
+            .expect("connect");
         AgentClient::new(tarpc::client::Config::default(), framing::transport(s)).spawn()
     })
 }
@@ -33,7 +35,9 @@ fn other_protocol_versions_are_refused() {
     w.idp(&["status"], "").ok();
     let rt = runtime();
     let c = client(&w, &rt);
-    let r = rt.block_on(c.hello(ctx(5), PROTOCOL_VERSION + 1)).expect("rpc");
+    let r = rt
+        .block_on(c.hello(ctx(5), PROTOCOL_VERSION + 1))
+        .expect("rpc");
     assert_eq!(
         r,
         Err(ProtoError::ProtocolMismatch {
@@ -41,7 +45,10 @@ fn other_protocol_versions_are_refused() {
             client: PROTOCOL_VERSION + 1
         })
     );
-    let hello = rt.block_on(c.hello(ctx(5), PROTOCOL_VERSION)).expect("rpc").expect("hello");
+    let hello = rt
+        .block_on(c.hello(ctx(5), PROTOCOL_VERSION))
+        .expect("rpc")
+        .expect("hello");
     assert_eq!(hello.protocol, PROTOCOL_VERSION);
 }
 
@@ -56,9 +63,16 @@ fn watch_returns_when_the_state_changes() {
 
     // Nothing changes: the call answers shortly before its deadline.
     let t = Instant::now();
-    let same = rt.block_on(c.watch(ctx(2), now.generation)).expect("rpc").expect("watch");
+    let same = rt
+        .block_on(c.watch(ctx(2), now.generation))
+        .expect("rpc")
+        .expect("watch");
     assert_eq!(same.generation, now.generation);
-    assert!(t.elapsed() >= Duration::from_millis(1000), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(1000),
+        "{:?}",
+        t.elapsed()
+    );
 
     // A lock from elsewhere wakes the call at once.
     let t = Instant::now();
@@ -67,8 +81,18 @@ fn watch_returns_when_the_state_changes() {
         std::thread::sleep(Duration::from_millis(500));
         lock.output()
     });
-    let changed = rt.block_on(c.watch(ctx(30), now.generation)).expect("rpc").expect("watch");
-    assert!(locker.join().expect("lock").expect("idp lock").status.success());
+    let changed = rt
+        .block_on(c.watch(ctx(30), now.generation))
+        .expect("rpc")
+        .expect("watch");
+    assert!(
+        locker
+            .join()
+            .expect("lock")
+            .expect("idp lock")
+            .status
+            .success()
+    );
     assert_eq!(changed.state, State::Locked { key_known: false });
     assert!(changed.generation > now.generation);
     assert!(t.elapsed() >= Duration::from_millis(500));

@@ -22,6 +22,7 @@ use zeroize::Zeroize;
 
 use crate::crypto;
 use crate::ids::VaultId;
+use crate::secret::SecretString;
 
 /// Crockford base 32: no I, L, O or U, so nothing reads as another symbol.
 pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -180,14 +181,14 @@ impl ClientKey {
 
     /// The 36 symbols in canonical form, without separators. This is the
     /// secret itself: show it only where the person asked to see it.
-    pub fn expose_canonical(&self) -> String {
+    pub fn expose_canonical(&self) -> SecretString {
         let mut s = String::with_capacity(KEY_LEN);
         s.extend(self.0.iter().map(|&v| ALPHABET[v as usize] as char));
-        s
+        SecretString::new(s)
     }
 
     /// The key as shown to a person: six groups of six joined by `-`.
-    pub fn expose_grouped(&self) -> String {
+    pub fn expose_grouped(&self) -> SecretString {
         let mut s = String::with_capacity(KEY_LEN + 5);
         for (i, &v) in self.0.iter().enumerate() {
             if i > 0 && i % 6 == 0 {
@@ -195,7 +196,7 @@ impl ClientKey {
             }
             s.push(ALPHABET[v as usize] as char);
         }
-        s
+        SecretString::new(s)
     }
 
     /// Runs `f` on the canonical ASCII bytes in a buffer wiped afterwards.

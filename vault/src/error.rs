@@ -68,6 +68,9 @@ pub enum VaultError {
     #[error("the operating system's random source failed: {0}")]
     Random(getrandom::Error),
 
+    #[error("a vault name has at most {max} bytes: choose a shorter name")]
+    NameTooLong { max: usize },
+
     #[error("no item with that id: list items with `idp list`")]
     ItemNotFound,
 

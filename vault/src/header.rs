@@ -158,10 +158,7 @@ impl Header {
 
     pub(crate) fn check_name(name: &str) -> Result<()> {
         if name.len() > MAX_NAME {
-            return Err(VaultError::corrupt(
-                "vault name",
-                format!("a vault name has at most {MAX_NAME} bytes"),
-            ));
+            return Err(VaultError::NameTooLong { max: MAX_NAME });
         }
         Ok(())
     }

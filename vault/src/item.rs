@@ -105,6 +105,10 @@ impl Item {
         // A failing random source would also fail the first write; an all-zero
         // id here is replaced by `UnlockedVault::add`.
         let id = ItemId::random().unwrap_or(ItemId::from_bytes([0; 16]));
+        Self::with_id(id, kind, name)
+    }
+
+    pub(crate) fn with_id(id: ItemId, kind: ItemKind, name: &str) -> Self {
         Self {
             id,
             kind,

@@ -123,8 +123,7 @@ fn secret(v: &[u8]) -> Result<SecretString, &'static str> {
 
 /// Decodes an item; `Err` names what is malformed (never a value).
 pub(crate) fn decode(id: ItemId, bytes: &[u8]) -> Result<Item, &'static str> {
-    let mut item = Item::new(ItemKind::Login, "");
-    item.id = id;
+    let mut item = Item::with_id(id, ItemKind::Login, "");
     let mut r = Reader { b: bytes, at: 0 };
     let mut seen_kind = false;
     while r.at < bytes.len() {

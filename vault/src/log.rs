@@ -13,6 +13,7 @@
 //! middle of a log is noticed. The inverted length tells a flipped length
 //! (corruption) from a frame cut short by a crash (a torn tail).
 
+use std::borrow::Cow;
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -36,34 +37,43 @@ pub(crate) enum Op {
     Tombstone,
 }
 
-/// A record as stored, still sealed.
+const AAD_LEN: usize = AAD_DOMAIN.len() + 16 + 16 + 8 + 8 + 8 + 16 + 1;
+
+/// A record as stored, still sealed; borrowed from the file's bytes when read.
 #[derive(Debug, Clone)]
-pub(crate) struct RawRecord {
+pub(crate) struct RawRecord<'a> {
     pub seq: u64,
     pub prev: u64,
     pub clock: u64,
     pub item: ItemId,
     pub op: Op,
     pub nonce: [u8; NONCE_LEN],
-    pub sealed: Vec<u8>,
+    pub sealed: Cow<'a, [u8]>,
     /// Byte offset of the frame in the file, for error messages.
     pub offset: usize,
 }
 
-impl RawRecord {
-    pub(crate) fn aad(&self, vault: &VaultId, device: &DeviceId) -> Vec<u8> {
-        let mut a = Vec::with_capacity(AAD_DOMAIN.len() + 16 + 16 + 24 + 16 + 1);
-        a.extend_from_slice(AAD_DOMAIN);
-        a.extend_from_slice(vault.as_bytes());
-        a.extend_from_slice(device.as_bytes());
-        a.extend_from_slice(&self.seq.to_le_bytes());
-        a.extend_from_slice(&self.prev.to_le_bytes());
-        a.extend_from_slice(&self.clock.to_le_bytes());
-        a.extend_from_slice(self.item.as_bytes());
-        a.push(match self.op {
-            Op::Upsert => 1,
-            Op::Tombstone => 2,
-        });
+impl RawRecord<'_> {
+    pub(crate) fn aad(&self, vault: &VaultId, device: &DeviceId) -> [u8; AAD_LEN] {
+        let mut a = [0u8; AAD_LEN];
+        let parts: [&[u8]; 8] = [
+            AAD_DOMAIN,
+            vault.as_bytes(),
+            device.as_bytes(),
+            &self.seq.to_le_bytes(),
+            &self.prev.to_le_bytes(),
+            &self.clock.to_le_bytes(),
+            self.item.as_bytes(),
+            &[match self.op {
+                Op::Upsert => 1,
+                Op::Tombstone => 2,
+            }],
+        ];
+        let mut at = 0;
+        for p in parts {
+            a[at..at + p.len()].copy_from_slice(p);
+            at += p.len();
+        }
         a
     }
 
@@ -79,7 +89,7 @@ impl RawRecord {
         item: ItemId,
         op: Op,
         plaintext: &[u8],
-    ) -> Result<RawRecord> {
+    ) -> Result<RawRecord<'static>> {
         if plaintext.len() > MAX_PLAINTEXT {
             return Err(VaultError::ItemTooLarge {
                 size: plaintext.len(),
@@ -93,10 +103,10 @@ impl RawRecord {
             item,
             op,
             nonce: crypto::random_nonce()?,
-            sealed: Vec::new(),
+            sealed: Cow::Borrowed(&[]),
             offset: 0,
         };
-        rec.sealed = cipher.seal(&rec.nonce, &rec.aad(vault, device), plaintext);
+        rec.sealed = Cow::Owned(cipher.seal(&rec.nonce, &rec.aad(vault, device), plaintext));
         Ok(rec)
     }
 
@@ -130,8 +140,8 @@ pub(crate) fn file_header(vault: &VaultId, device: &DeviceId) -> [u8; FILE_HEADE
 /// A log as read from disk: its records in order, and how much of the file
 /// holds whole frames.
 #[derive(Debug)]
-pub(crate) struct ParsedLog {
-    pub records: Vec<RawRecord>,
+pub(crate) struct ParsedLog<'a> {
+    pub records: Vec<RawRecord<'a>>,
     /// Length of the file up to the end of its last whole frame.
     pub valid_len: usize,
     /// Bytes after `valid_len` that form no whole frame (a crash mid-append).
@@ -140,12 +150,12 @@ pub(crate) struct ParsedLog {
 
 /// Parses a log's frames. Authenticity is checked later, by the caller that
 /// holds the key; this checks structure, lengths and the sequence chain.
-pub(crate) fn parse(
-    bytes: &[u8],
+pub(crate) fn parse<'a>(
+    bytes: &'a [u8],
     path: &Path,
     vault: &VaultId,
     device: &DeviceId,
-) -> Result<ParsedLog> {
+) -> Result<ParsedLog<'a>> {
     let corrupt =
         |offset: usize, what: &str| VaultError::corrupt(path, format!("{what} at byte {offset}"));
     if bytes.len() < FILE_HEADER_LEN {
@@ -214,7 +224,7 @@ pub(crate) fn parse(
             item: ItemId::from_bytes(item),
             op,
             nonce,
-            sealed: body[FIXED_BODY..].to_vec(),
+            sealed: Cow::Borrowed(&body[FIXED_BODY..]),
             offset: at,
         };
         if rec.seq <= last_seq || rec.prev != last_seq {
@@ -240,11 +250,6 @@ pub(crate) fn logs_dir(vault_dir: &Path) -> PathBuf {
 
 pub(crate) fn log_path(vault_dir: &Path, device: &DeviceId) -> PathBuf {
     logs_dir(vault_dir).join(format!("{}.log", device.to_hex()))
-}
-
-/// The device id a file name in `logs/` names, if it is a log.
-pub(crate) fn device_of_name(name: &str) -> Option<DeviceId> {
-    name.strip_suffix(".log")?.parse().ok()
 }
 
 pub(crate) fn fsync_dir(dir: &Path) -> Result<()> {

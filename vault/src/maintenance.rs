@@ -14,6 +14,7 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 
+use super::reading::LogFile;
 use super::{Cursor, UnlockedVault, Warning};
 use crate::error::{Result, VaultError};
 use crate::ids::ItemId;
@@ -43,7 +44,7 @@ impl UnlockedVault {
         let vault_id = self.locked.header.vault_id;
         let (logs, mut warnings) = self.list_logs()?;
         let mut records = 0;
-        for (device, path) in &logs {
+        for LogFile { device, path, .. } in &logs {
             let bytes = fs::read(path).map_err(|e| VaultError::io(path, e))?;
             let parsed = log::parse(&bytes, path, &vault_id, device)?;
             for rec in &parsed.records {
@@ -120,8 +121,9 @@ impl UnlockedVault {
         fs::rename(&tmp, &path).map_err(|e| VaultError::io(&path, e))?;
         fsync_dir(&dir)?;
         self.own = OwnLog::from_locked(file, path, out.len() as u64);
+        let own = self.own.path().to_path_buf();
         self.cursors
-            .insert(device, Cursor::at(&out, out.len(), self.own_seq));
+            .insert(own, Cursor::at(&out, out.len(), self.own_seq));
         Ok(CompactReport {
             records_before: parsed.records.len(),
             records_after: keep.len(),

@@ -6,7 +6,6 @@
 //! log only, with a Lamport clock one above the highest seen.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs;
 use std::path::PathBuf;
 
 use crate::client_key::ClientKey;
@@ -22,7 +21,13 @@ use crate::vault::{LockedVault, VaultInfo, now_ms, read_header};
 
 #[path = "maintenance.rs"]
 mod maintenance;
+#[path = "merge.rs"]
+mod merge;
+#[path = "reading.rs"]
+mod reading;
 pub use maintenance::{CompactReport, VerifyReport};
+use merge::Entry;
+use reading::Cursor;
 
 /// Something worth telling the person that did not stop the vault opening.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,60 +45,15 @@ pub enum Warning {
     TornTail { path: PathBuf },
     /// A file in `logs/` that is not a device log; it was not read.
     IgnoredFile { path: PathBuf },
-}
-
-/// Device logs in a vault folder, by device.
-type LogList = Vec<(DeviceId, PathBuf)>;
-
-#[derive(Debug)]
-struct Entry {
-    clock: u64,
-    device: DeviceId,
-    /// `None` for a removed item (tombstone).
-    item: Option<Item>,
-}
-
-/// Where reading a log stopped, so a refresh reads only what is new. The
-/// last 16 bytes before `offset` (the last record's tag) tell whether the
-/// file still starts with what was read: a log replaced by a compacted or
-/// older copy is read again from the start.
-#[derive(Debug, Clone, Copy)]
-struct Cursor {
-    offset: usize,
-    last_seq: u64,
-    tail: [u8; 16],
-}
-
-impl Cursor {
-    fn at(bytes: &[u8], offset: usize, last_seq: u64) -> Cursor {
-        let mut tail = [0u8; 16];
-        if offset >= 16 && offset <= bytes.len() {
-            tail.copy_from_slice(&bytes[offset - 16..offset]);
-        }
-        Cursor {
-            offset,
-            last_seq,
-            tail,
-        }
-    }
-
-    fn continues(&self, bytes: &[u8]) -> bool {
-        self.offset >= 16
-            && bytes.len() >= self.offset
-            && bytes[self.offset - 16..self.offset] == self.tail
-    }
-
-    /// Whether the file at `path`, of length `len`, is exactly what was read.
-    fn unchanged(&self, path: &std::path::Path, len: usize) -> bool {
-        use std::os::unix::fs::FileExt;
-        if len != self.offset || self.offset < 16 {
-            return false;
-        }
-        let mut tail = [0u8; 16];
-        fs::File::open(path)
-            .and_then(|f| f.read_exact_at(&mut tail, (self.offset - 16) as u64))
-            .is_ok_and(|()| tail == self.tail)
-    }
+    /// A sync tool's conflicted copy of a device log; it was read and merged
+    /// (nothing in it is lost) and may be deleted once every device has
+    /// synced.
+    ConflictCopy { path: PathBuf },
+    /// Another device made a new client key: this device's key no longer
+    /// opens the vault after it is locked; the new emergency kit is needed.
+    KeyRotatedElsewhere,
+    /// Another device changed the password: the next unlock needs the new one.
+    PasswordChangedElsewhere,
 }
 
 /// A vault open with both secrets. Dropping it (or [`UnlockedVault::lock`])
@@ -106,8 +66,11 @@ pub struct UnlockedVault {
     cipher: Cipher,
     client_key: ClientKey,
     entries: BTreeMap<ItemId, Entry>,
-    cursors: HashMap<DeviceId, Cursor>,
+    /// By log file path.
+    cursors: HashMap<PathBuf, Cursor>,
     heads: BTreeMap<DeviceId, u64>,
+    /// `heads` as last saved in the device's state folder.
+    saved_heads: BTreeMap<DeviceId, u64>,
     own: OwnLog,
     own_seq: u64,
     clock: u64,
@@ -132,6 +95,7 @@ impl UnlockedVault {
             client_key,
             entries: BTreeMap::new(),
             cursors: HashMap::new(),
+            saved_heads: heads.clone(),
             heads,
             own,
             own_seq: 0,
@@ -140,187 +104,65 @@ impl UnlockedVault {
         };
         v.warnings = v.read_logs()?;
         let own_id = v.device.id();
-        let own_cursor = v.cursors.get(&own_id).copied();
+        let own_path = v.own.path().to_path_buf();
+        let own_cursor = v.cursors.get(&own_path).copied();
         let valid = own_cursor.map_or(0, |c| c.offset);
         v.own.prepare(&v.locked.header.vault_id, &own_id, valid)?;
         // The own log's torn tail was repaired, not merely skipped.
-        let own_path = v.own.path().to_path_buf();
         v.warnings
             .retain(|w| !matches!(w, Warning::TornTail { path } if *path == own_path));
         v.own_seq = own_cursor.map_or(0, |c| c.last_seq);
         if own_cursor.is_none_or(|c| c.offset < log::FILE_HEADER_LEN) {
             let header = log::file_header(&v.locked.header.vault_id, &own_id);
             v.cursors
-                .insert(own_id, Cursor::at(&header, header.len(), 0));
+                .insert(own_path, Cursor::at(&header, header.len(), 0));
         }
         Ok(v)
     }
 
-    /// The device logs in `logs/`, sorted, and warnings for anything else there.
-    fn list_logs(&self) -> Result<(LogList, Vec<Warning>)> {
-        let dir = log::logs_dir(&self.locked.dir);
-        let mut warnings = Vec::new();
-        let listing = match fs::read_dir(&dir) {
-            Ok(l) => l,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok((Vec::new(), warnings));
-            }
-            Err(e) => return Err(VaultError::io(&dir, e)),
-        };
-        let mut logs = Vec::new();
-        for entry in listing {
-            let entry = entry.map_err(|e| VaultError::io(&dir, e))?;
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            match log::device_of_name(&name) {
-                Some(device) => logs.push((device, entry.path())),
-                None if name.starts_with('.') => {}
-                None => warnings.push(Warning::IgnoredFile { path: entry.path() }),
-            }
-        }
-        logs.sort();
-        Ok((logs, warnings))
-    }
-
-    /// Reads every log from its cursor on and merges what is new.
-    fn read_logs(&mut self) -> Result<Vec<Warning>> {
-        let (logs, mut warnings) = self.list_logs()?;
-        for (device, path) in logs {
-            self.read_log(device, path, &mut warnings)?;
-        }
+    /// Seals records for `changes`, appends them in one durable write, then
+    /// applies them. Either all are on disk when it returns, or none.
+    fn write(&mut self, changes: Vec<(ItemId, Option<Item>)>) -> Result<()> {
+        let device = self.device.id();
         let vault_id = self.locked.header.vault_id;
-        if let Err(e) = self.device.save_heads(&vault_id, &self.heads) {
-            tracing::warn!(error = %e, "could not save the sequence numbers seen");
+        let mut frames = Vec::new();
+        let (mut seq, mut clock) = (self.own_seq, self.clock);
+        for (id, item) in &changes {
+            let (op, plain) = match item {
+                Some(i) => (Op::Upsert, codec::encode(i)),
+                None => (Op::Tombstone, zeroize::Zeroizing::new(Vec::new())),
+            };
+            let rec = RawRecord::seal(
+                &self.cipher,
+                &vault_id,
+                &device,
+                seq + 1,
+                seq,
+                clock + 1,
+                *id,
+                op,
+                &plain,
+            )?;
+            frames.extend_from_slice(&rec.frame());
+            seq += 1;
+            clock += 1;
         }
-        Ok(warnings)
-    }
-
-    fn read_log(
-        &mut self,
-        device: DeviceId,
-        path: PathBuf,
-        warnings: &mut Vec<Warning>,
-    ) -> Result<()> {
-        let meta = match fs::symlink_metadata(&path) {
-            Ok(m) if m.is_file() => m,
-            Ok(_) => {
-                warnings.push(Warning::IgnoredFile { path });
-                return Ok(());
-            }
-            Err(e) => return Err(VaultError::io(&path, e)),
-        };
-        let prev = self.cursors.get(&device).copied();
-        if prev.is_some_and(|c| c.unchanged(&path, meta.len() as usize)) {
+        if frames.is_empty() {
             return Ok(());
         }
-        let bytes = fs::read(&path).map_err(|e| VaultError::io(&path, e))?;
-        let vault_id = self.locked.header.vault_id;
-        let parsed = log::parse(&bytes, &path, &vault_id, &device)?;
-        let (skip_until, mut last_seq) = match prev {
-            Some(c) if c.continues(&bytes) => (c.offset, c.last_seq),
-            _ => (0, 0),
-        };
-        for rec in parsed.records.iter().filter(|r| r.offset >= skip_until) {
-            let item = self.open_record(&device, rec, &path)?;
-            self.merge(device, rec.clock, rec.item, item);
-            last_seq = rec.seq;
-        }
-        if let Some(last) = parsed.records.last() {
-            last_seq = last_seq.max(last.seq);
-        }
-        if parsed.torn {
-            warnings.push(Warning::TornTail { path: path.clone() });
-        }
-        let found = parsed.records.last().map_or(0, |r| r.seq);
-        let seen = self.heads.get(&device).copied().unwrap_or(0);
-        if found < seen {
-            tracing::warn!(%device, seen, found, "a device log went backwards (rollback)");
-            warnings.push(Warning::Rollback {
-                device,
-                seen,
-                found,
-            });
-        } else {
-            self.heads.insert(device, found);
-        }
-        self.cursors
-            .insert(device, Cursor::at(&bytes, parsed.valid_len, last_seq));
-        Ok(())
-    }
-
-    fn open_record(
-        &self,
-        device: &DeviceId,
-        rec: &RawRecord,
-        path: &std::path::Path,
-    ) -> Result<Option<Item>> {
-        let aad = rec.aad(&self.locked.header.vault_id, device);
-        let plain = self.cipher.open(&rec.nonce, &aad, &rec.sealed).map_err(|_| {
-            tracing::warn!(path = %path.display(), offset = rec.offset, seq = rec.seq, "record failed authentication");
-            VaultError::corrupt(
-                path,
-                format!("record {} at byte {} failed authentication", rec.seq, rec.offset),
-            )
-        })?;
-        match rec.op {
-            Op::Tombstone => Ok(None),
-            Op::Upsert => codec::decode(rec.item, &plain).map(Some).map_err(|what| {
-                VaultError::corrupt(
-                    path,
-                    format!("record {} at byte {}: {what}", rec.seq, rec.offset),
-                )
-            }),
-        }
-    }
-
-    fn merge(&mut self, device: DeviceId, clock: u64, id: ItemId, item: Option<Item>) {
-        self.clock = self.clock.max(clock);
-        let newer = self
-            .entries
-            .get(&id)
-            .is_none_or(|e| (clock, device) > (e.clock, e.device));
-        if newer {
-            self.entries.insert(
-                id,
-                Entry {
-                    clock,
-                    device,
-                    item,
-                },
-            );
-        }
-    }
-
-    /// Seals and durably appends one record, then applies it.
-    fn write(&mut self, id: ItemId, item: Option<Item>) -> Result<()> {
-        let (op, plain) = match &item {
-            Some(i) => (Op::Upsert, codec::encode(i)),
-            None => (Op::Tombstone, zeroize::Zeroizing::new(Vec::new())),
-        };
-        let device = self.device.id();
-        let clock = self.clock + 1;
-        let seq = self.own_seq + 1;
-        let rec = RawRecord::seal(
-            &self.cipher,
-            &self.locked.header.vault_id,
-            &device,
-            seq,
-            self.own_seq,
-            clock,
-            id,
-            op,
-            &plain,
-        )?;
-        let frame = rec.frame();
-        self.own.append(&frame)?;
+        self.own.append(&frames)?;
+        let first_clock = self.clock + 1;
         self.own_seq = seq;
         self.heads.insert(device, seq);
-        if let Some(c) = self.cursors.get_mut(&device) {
-            c.offset += frame.len();
+        if let Some(c) = self.cursors.get_mut(self.own.path()) {
+            c.offset += frames.len();
             c.last_seq = seq;
-            c.tail.copy_from_slice(&frame[frame.len() - 16..]);
+            c.tail.copy_from_slice(&frames[frames.len() - 16..]);
         }
-        self.merge(device, clock, id, item);
+        for (n, (id, item)) in changes.into_iter().enumerate() {
+            self.clock = self.clock.max(first_clock + n as u64);
+            merge::merge(&mut self.entries, device, first_clock + n as u64, id, item);
+        }
         Ok(())
     }
 
@@ -361,8 +203,30 @@ impl UnlockedVault {
         item.created_ms = now;
         item.modified_ms = now;
         let id = item.id;
-        self.write(id, Some(item))?;
+        self.write(vec![(id, Some(item))])?;
         Ok(id)
+    }
+
+    /// Adds many items in one durable write (an import): all or none.
+    pub fn add_batch(&mut self, items: Vec<Item>) -> Result<Vec<ItemId>> {
+        let now = now_ms();
+        let mut changes = Vec::with_capacity(items.len());
+        let mut taken = std::collections::HashSet::with_capacity(items.len());
+        for mut item in items {
+            while item.id == ItemId::from_bytes([0; 16])
+                || self.entries.contains_key(&item.id)
+                || taken.contains(&item.id)
+            {
+                item.id = ItemId::random()?;
+            }
+            taken.insert(item.id);
+            item.created_ms = now;
+            item.modified_ms = now;
+            changes.push((item.id, Some(item)));
+        }
+        let ids = changes.iter().map(|(id, _)| *id).collect();
+        self.write(changes)?;
+        Ok(ids)
     }
 
     /// Changes an item through `f`; replaced secret values go to its history.
@@ -375,7 +239,7 @@ impl UnlockedVault {
         new.created_ms = old.created_ms;
         new.modified_ms = now_ms().max(old.modified_ms);
         new.record_history(old, new.modified_ms);
-        self.write(*id, Some(new))
+        self.write(vec![(*id, Some(new))])
     }
 
     /// Removes an item (a tombstone other devices will see). Durable when it
@@ -384,7 +248,7 @@ impl UnlockedVault {
         if self.get(id).is_none() {
             return Err(VaultError::ItemNotFound);
         }
-        self.write(*id, None)
+        self.write(vec![(*id, None)])
     }
 
     /// Re-reads the header and every log, merging what other devices wrote.
@@ -396,8 +260,24 @@ impl UnlockedVault {
                 found: header.vault_id.to_hex(),
             });
         }
+        let mut warnings = Vec::new();
+        let current = self.client_key.fingerprint(&header.vault_id);
+        if header.key_fp != current && self.locked.header.key_fp == current {
+            warnings.push(Warning::KeyRotatedElsewhere);
+        } else if header.salt != self.locked.header.salt {
+            warnings.push(Warning::PasswordChangedElsewhere);
+        }
         self.locked.header = header;
-        self.read_logs()
+        warnings.extend(self.read_logs()?);
+        Ok(warnings)
+    }
+
+    /// Forgets what was read and reads the header and every log again from
+    /// the start, as unlocking does (without the key derivation).
+    pub fn reload(&mut self) -> Result<Vec<Warning>> {
+        self.entries.clear();
+        self.cursors.clear();
+        self.refresh()
     }
 
     /// Warnings found while unlocking.

@@ -19,7 +19,7 @@ fn check_key(typed: &Secret) -> Result<Secret, CliError> {
             "type the key again from your emergency kit",
         )
     })?;
-    Ok(Secret::from_string(key.expose_canonical()))
+    Ok(Secret::new(key.expose_canonical().expose()))
 }
 
 pub async fn run(args: UnlockArgs, env: &mut Env) -> Result<(), CliError> {

@@ -27,7 +27,7 @@ pub fn run(st: &mut AgentState, req: InitRequest) -> Result<InitReply, ProtoErro
     let info = vault.info();
     tracing::info!(vault = %info.vault_id, kdf = %info.kdf, "vault created");
     st.keys.store(&info.vault_id, &key);
-    let client_key = Secret::from_string(key.expose_grouped());
+    let client_key = Secret::new(key.expose_grouped().expose());
     st.vault = Vault::Unlocked(vault);
     st.timers.start(Instant::now());
     st.bump();

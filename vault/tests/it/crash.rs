@@ -115,7 +115,7 @@ fn writes_survive_sigkill() {
                 "--test-threads=1",
             ])
             .env("IDP_CRASH_DIR", tmp.path())
-            .env("IDP_CRASH_KEY", key.expose_canonical())
+            .env("IDP_CRASH_KEY", key.expose_canonical().expose())
             .env("IDP_CRASH_SEED", rng.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -65,7 +65,7 @@ fn errors_tell_wrong_password_foreign_key_and_typo_apart() {
         matches!(foreign, Err(VaultError::ForeignKey)),
         "{foreign:?}"
     );
-    let mut typo = fx.key.expose_canonical().into_bytes();
+    let mut typo = fx.key.expose_canonical().expose().as_bytes().to_vec();
     typo[10] = if typo[10] == b'A' { b'B' } else { b'A' };
     assert_eq!(
         ClientKey::parse(std::str::from_utf8(&typo).expect("ascii")),
@@ -88,7 +88,7 @@ fn error_messages_say_what_to_do_and_hold_no_secret() {
     let text = format!("{err} {err:?}");
     assert!(text.contains("check the password"));
     assert!(!text.contains("hunter2"));
-    assert!(!text.contains(&fx.key.expose_canonical()));
+    assert!(!text.contains(fx.key.expose_canonical().expose()));
 }
 
 #[test]
@@ -250,4 +250,145 @@ fn reset_vault_is_noticed_by_an_open_device() {
     let (_, _) = LockedVault::create(&fx.dir, "Personal", &fx.password, fast(), &fx.device("c"))
         .expect("recreate");
     assert!(matches!(b.refresh(), Err(VaultError::VaultReplaced { .. })));
+}
+
+#[test]
+fn batch_add_is_one_durable_write_and_reload_reads_it_back() {
+    let (fx, mut v) = new_vault();
+    let mut items: Vec<_> = (0..100).map(|n| login(&format!("b{n}"), "x")).collect();
+    items[1].id = items[0].id; // a clash inside the batch gets a new id
+    let ids = v.add_batch(items).expect("batch");
+    assert_eq!(ids.len(), 100);
+    assert_eq!(
+        ids.iter().collect::<std::collections::HashSet<_>>().len(),
+        100
+    );
+    assert_eq!(v.reload().expect("reload"), vec![]);
+    assert_eq!(v.len(), 100);
+    assert_eq!(v.verify().expect("verify").records, 100);
+    drop(v);
+    assert_eq!(fx.unlock(&fx.device("a")).len(), 100);
+}
+
+#[test]
+fn concurrent_edits_pick_one_winner_and_keep_the_loser_in_history() {
+    let (fx, mut a) = new_vault();
+    let id = a.add(login("shared", "base")).expect("add");
+    let mut b = fx.unlock(&fx.device("b"));
+    // Both edit before seeing each other's change.
+    a.edit(&id, |i| i.password = Some("from-a".into()))
+        .expect("edit a");
+    b.edit(&id, |i| i.password = Some("from-b".into()))
+        .expect("edit b");
+    a.refresh().expect("refresh a");
+    b.refresh().expect("refresh b");
+    let (ia, ib) = (a.get(&id).expect("a"), b.get(&id).expect("b"));
+    assert_eq!(ia.password, ib.password, "one winner on both devices");
+    assert_eq!(ia.history, ib.history, "one history on both devices");
+    let mut kept: Vec<&str> = ia.history.iter().map(|h| h.value.expose()).collect();
+    kept.push(ia.password.as_ref().expect("pw").expose());
+    kept.sort_unstable();
+    assert_eq!(kept, ["base", "from-a", "from-b"], "no edit lost");
+}
+
+#[test]
+fn a_sync_tools_conflicted_copy_is_merged_and_reported() {
+    let (fx, mut a) = new_vault();
+    let first = a.add(login("one", "1")).expect("add");
+    let log = super::common::log_files(&fx.dir)
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains(&a.device().id().to_hex()))
+        .expect("a's log");
+    let copy = log.with_file_name(format!(
+        "{}.sync-conflict-20261127-101500-ABCDEFG.log",
+        a.device().id()
+    ));
+    std::fs::copy(&log, &copy).expect("conflict copy");
+    let second = a.add(login("two", "2")).expect("add");
+    // A sync tool puts the older copy in place and keeps ours as the conflict.
+    std::fs::rename(&log, log.with_extension("newer")).expect("move");
+    std::fs::rename(&copy, &log).expect("older in place");
+    std::fs::rename(log.with_extension("newer"), &copy).expect("newer as conflict");
+    std::fs::write(fx.dir.join("logs/.syncthing.x.tmp"), b"partial").expect("temp");
+    drop(a);
+    let mut b = fx.unlock(&fx.device("b"));
+    assert!(
+        b.get(&first).is_some() && b.get(&second).is_some(),
+        "nothing lost"
+    );
+    let warnings = b.refresh().expect("refresh");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| matches!(w, idp_vault::Warning::ConflictCopy { .. })),
+        "{warnings:?}"
+    );
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| matches!(w, idp_vault::Warning::IgnoredFile { .. })),
+        "temp files are not reported: {warnings:?}"
+    );
+}
+
+#[test]
+fn import_reports_duplicates_and_is_one_write() {
+    use idp_vault::interchange::{ImportFormat, parse};
+    let (fx, mut v) = new_vault();
+    let csv = b"name,url,username,password\nA,https://a.example,u,p1\nB,https://b.example,u,p2\nA,https://a.example,u,p1\n";
+    let report = v
+        .import(parse(ImportFormat::Csv, csv).expect("parse"))
+        .expect("import");
+    assert_eq!(report.imported, 2);
+    assert_eq!(report.duplicates, ["A"]);
+    let again = v
+        .import(parse(ImportFormat::Csv, csv).expect("parse"))
+        .expect("import");
+    assert_eq!(again.imported, 0, "importing twice adds nothing");
+    assert_eq!(again.duplicates.len(), 3);
+    drop(v);
+    assert_eq!(fx.unlock(&fx.device("a")).len(), 2);
+}
+
+#[test]
+fn other_devices_hear_of_password_changes_and_key_rotation() {
+    let (fx, mut a) = new_vault();
+    let mut b = fx.unlock(&fx.device("b"));
+    let new_pw = idp_vault::SecretString::from("new password for both");
+    a.change_password(&fx.password, &new_pw, None)
+        .expect("change");
+    assert_eq!(
+        b.refresh().expect("refresh"),
+        [idp_vault::Warning::PasswordChangedElsewhere]
+    );
+    let new_key = a.rotate_key(&new_pw).expect("rotate");
+    assert_eq!(
+        b.refresh().expect("refresh"),
+        [idp_vault::Warning::KeyRotatedElsewhere]
+    );
+    let id = a.add(login("after", "rotation")).expect("add");
+    b.refresh().expect("refresh");
+    assert!(
+        b.get(&id).is_some(),
+        "the vault key is unchanged, so b keeps reading"
+    );
+    drop(b);
+    let locked = LockedVault::open(&fx.dir).expect("open");
+    assert!(matches!(
+        locked.unlock(&new_pw, &fx.key, &fx.device("b")),
+        Err(VaultError::StaleKey { .. })
+    ));
+    locked
+        .unlock(&new_pw, &new_key, &fx.device("b"))
+        .expect("new key and password");
+    assert!(matches!(
+        LockedVault::create(
+            &fx.tmp.path().join("long"),
+            &"x".repeat(300),
+            &fx.password,
+            fast(),
+            &fx.device("c")
+        ),
+        Err(VaultError::NameTooLong { .. })
+    ));
 }

@@ -118,5 +118,9 @@ fn make_fixture() {
         .add(idp_vault::Item::new(ItemKind::Note, "Deleted"))
         .expect("add");
     v.remove(&gone).expect("rm");
-    println!("key {} vault {}", key.expose_grouped(), v.info().vault_id);
+    println!(
+        "key {} vault {}",
+        key.expose_grouped().expose(),
+        v.info().vault_id
+    );
 }

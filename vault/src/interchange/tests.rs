@@ -1,0 +1,170 @@
+use super::*;
+use crate::item::SecretField;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import")
+        .join(name);
+    std::fs::read(&path).expect("fixture")
+}
+
+fn pw(item: &Item) -> &str {
+    item.password.as_ref().map_or("", |p| p.expose())
+}
+
+#[test]
+fn bitwarden_json_keeps_every_field_and_skips_identities() {
+    let p = parse(ImportFormat::BitwardenJson, &fixture("bitwarden.json")).expect("parse");
+    assert_eq!(p.items.len(), 5);
+    assert_eq!(p.skipped.len(), 1);
+    assert!(p.skipped[0].reason.contains("identity"));
+    let gh = &p.items[0];
+    assert_eq!(gh.name, "GitHub");
+    assert_eq!(pw(gh), "gh-p@ss \"quoted\"");
+    assert_eq!(gh.urls.len(), 2);
+    assert_eq!(gh.tags, ["Wörk", "favorite"]);
+    assert!(
+        gh.notes
+            .as_ref()
+            .expect("notes")
+            .expose()
+            .contains("line two\nrecovery: r3c0very")
+    );
+    assert_eq!(gh.history[0].value.expose(), "old-gh");
+    assert!(gh.totp.is_some());
+    assert_eq!(p.items[1].name, "GitHub", "duplicate names are both kept");
+    assert_eq!(p.items[1].password, None, "empty password");
+    assert_eq!(p.items[2].kind, ItemKind::Note);
+    assert!(
+        p.items[2]
+            .notes
+            .as_ref()
+            .expect("n")
+            .expose()
+            .contains("日本語")
+    );
+    let card = &p.items[3];
+    assert_eq!(card.card_expiry.as_deref(), Some("7/2031"));
+    assert_eq!(card.card_cvv.as_ref().expect("cvv").expose(), "123");
+    assert_eq!(p.items[4].name, "no-name.example", "name from the URL");
+}
+
+#[test]
+fn encrypted_bitwarden_exports_are_refused() {
+    let err = parse(
+        ImportFormat::BitwardenJson,
+        br#"{"encrypted": true, "items": []}"#,
+    );
+    assert_eq!(err.err(), Some(ImportError::Encrypted));
+    let pp = parse(
+        ImportFormat::BitwardenJson,
+        br#"{"passwordProtected": true, "data": "x"}"#,
+    );
+    assert_eq!(pp.err(), Some(ImportError::Encrypted));
+}
+
+#[test]
+fn csv_flavours_are_recognised() {
+    let c = parse(ImportFormat::Csv, &fixture("chrome.csv")).expect("chrome");
+    assert_eq!(c.items.len(), 4);
+    assert_eq!(c.skipped.len(), 1, "the empty row");
+    assert_eq!(pw(&c.items[0]), "pa,ss\"word");
+    assert_eq!(
+        c.items[1].notes.as_ref().expect("multiline").expose(),
+        "multi\nline note"
+    );
+    assert_eq!(pw(&c.items[2]), "пароль");
+
+    let f = parse(ImportFormat::Csv, &fixture("firefox.csv")).expect("firefox");
+    assert_eq!(
+        f.items.len(),
+        2,
+        "a row with only a URL is kept, not dropped"
+    );
+    assert_eq!(f.items[0].name, "accounts.firefox.example");
+    assert_eq!(f.skipped.len(), 0);
+
+    let s = parse(ImportFormat::Csv, &fixture("safari.csv")).expect("safari");
+    assert_eq!(s.items[0].name, "Apple (appleid)");
+    assert!(s.items[0].totp.is_some());
+    assert_eq!(
+        s.items[0].notes.as_ref().expect("n").expose(),
+        "note, with comma"
+    );
+}
+
+#[test]
+fn malformed_files_are_refused_whole_with_the_place() {
+    let err = parse(
+        ImportFormat::Csv,
+        b"name,url,username,password\na,b,c,d\nshort,row\n",
+    );
+    let text = err.expect_err("ragged row").to_string();
+    assert!(text.contains("line 3"), "{text}");
+    assert!(text.contains("nothing was imported"), "{text}");
+    let err = parse(ImportFormat::Csv, b"foo,bar\n1,2\n").expect_err("unknown header");
+    assert!(err.to_string().contains("unrecognised header"));
+    let err = parse(
+        ImportFormat::BitwardenJson,
+        b"{\"items\": [ {\"type\": 1,\n\"name\": }",
+    )
+    .expect_err("json");
+    assert!(err.to_string().contains("line 2"), "{err}");
+    assert!(parse(ImportFormat::KeepassXml, b"<KeePassFile><Root>").is_err());
+    assert!(parse(ImportFormat::KeepassXml, b"<Other/>").is_err());
+    assert!(parse(ImportFormat::Csv, &[0xff, 0xfe, 0x00]).is_err());
+}
+
+#[test]
+fn keepass_xml_groups_history_and_recycle_bin() {
+    let p = parse(ImportFormat::KeepassXml, &fixture("keepass.xml")).expect("keepass");
+    assert_eq!(p.items.len(), 2);
+    assert_eq!(p.skipped.len(), 1);
+    assert_eq!(p.skipped[0].entry, "Deleted thing");
+    let mail = &p.items[0];
+    assert_eq!(mail.name, "Mail & Calendar");
+    assert_eq!(pw(mail), "m<ai>l-2");
+    assert_eq!(mail.tags, ["personal", "mail"]);
+    assert_eq!(mail.history.len(), 1);
+    assert_eq!(mail.history[0].field, SecretField::Password);
+    assert_eq!(mail.history[0].value.expose(), "mail-1");
+    assert!(
+        mail.notes
+            .as_ref()
+            .expect("n")
+            .expose()
+            .contains("second line\nPIN: 4321")
+    );
+    assert_eq!(p.items[1].tags, ["Ünïcode group"]);
+    assert_eq!(p.items[1].password, None);
+}
+
+#[test]
+fn keepass_refuses_dtds() {
+    let bomb = br#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><KeePassFile>&b;</KeePassFile>"#;
+    assert!(parse(ImportFormat::KeepassXml, bomb).is_err());
+}
+
+#[test]
+fn export_then_import_round_trips() {
+    let p = parse(ImportFormat::BitwardenJson, &fixture("bitwarden.json")).expect("parse");
+    let native = ExportFormat::IdpJson.export(p.items.iter());
+    let back = parse(ImportFormat::IdpJson, native.expose().as_bytes()).expect("native back");
+    assert_eq!(back.items.len(), p.items.len());
+    for (a, b) in p.items.iter().zip(&back.items) {
+        assert_eq!(a, b, "idp-json keeps every field");
+    }
+    let bw = ExportFormat::BitwardenJson.export(p.items.iter());
+    let again = parse(ImportFormat::BitwardenJson, bw.expose().as_bytes()).expect("bitwarden back");
+    assert_eq!(again.items.len(), p.items.len());
+    for (a, b) in p.items.iter().zip(&again.items) {
+        assert_eq!(
+            (&a.name, &a.username, &a.password, &a.urls),
+            (&b.name, &b.username, &b.password, &b.urls)
+        );
+        assert_eq!(
+            (&a.card_number, &a.card_cvv, &a.card_expiry),
+            (&b.card_number, &b.card_cvv, &b.card_expiry)
+        );
+    }
+}
