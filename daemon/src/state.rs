@@ -41,6 +41,9 @@ pub struct AgentState {
     pub keys: Box<dyn KeyCache>,
     pub timers: LockTimers,
     pub throttle: Throttle,
+    /// Items in the unlocked vault, kept here because the vault counts by
+    /// walking every entry and `status` is the most frequent call.
+    pub item_count: u64,
     generation: u64,
     changed: watch::Sender<u64>,
 }
@@ -60,6 +63,7 @@ impl AgentState {
             keys,
             timers,
             throttle: Throttle::default(),
+            item_count: 0,
             generation: 0,
             changed,
         };
@@ -108,6 +112,14 @@ impl AgentState {
                 dir: self.vault_dir.display().to_string(),
             }),
         }
+    }
+
+    /// Counts the items again after a change of their number.
+    pub fn recount(&mut self) {
+        self.item_count = match &self.vault {
+            Vault::Unlocked(v) => v.len() as u64,
+            _ => 0,
+        };
     }
 
     /// Locks if unlocked; wipes every secret.

@@ -176,6 +176,11 @@ fn eight_clis_in_parallel() {
         }
     });
     assert_eq!(w.idp(&["list"], "").ok().lines().count(), 40);
+    let status: serde_json::Value =
+        serde_json::from_str(&w.idp(&["status", "--json"], "").ok()).expect("json");
+    assert_eq!(status["items"], 40);
+    w.idp(&["rm", "t0-0"], "").ok();
+    assert!(w.idp(&["status"], "").ok().contains("unlocked, 39 items"));
 }
 
 #[test]

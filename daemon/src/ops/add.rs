@@ -17,6 +17,8 @@ pub fn run(st: &mut AgentState, data: ItemData) -> Result<ItemSummary, ProtoErro
     let item = vault.get(&id).ok_or(ProtoError::Vault {
         message: "the item just added is missing".into(),
     })?;
+    let added = summary(item);
     tracing::info!(item = %id, "item added");
-    Ok(summary(item))
+    st.item_count += 1;
+    Ok(added)
 }

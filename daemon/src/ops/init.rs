@@ -29,6 +29,7 @@ pub fn run(st: &mut AgentState, req: InitRequest) -> Result<InitReply, ProtoErro
     st.keys.store(&info.vault_id, &key);
     let client_key = Secret::new(key.expose_grouped().expose());
     st.vault = Vault::Unlocked(vault);
+    st.recount();
     st.timers.start(Instant::now());
     st.bump();
     Ok(InitReply {

@@ -14,5 +14,6 @@ pub fn run(st: &mut AgentState, name: &str) -> Result<ItemSummary, ProtoError> {
         .ok_or_else(|| ProtoError::NotFound { name: name.into() })?;
     vault.remove(&id).map_err(vault_error)?;
     tracing::info!(item = %id, "item removed");
+    st.item_count = st.item_count.saturating_sub(1);
     Ok(gone)
 }

@@ -24,7 +24,7 @@ pub fn run(st: &mut AgentState) -> Result<Status, ProtoError> {
         Vault::Unlocked(v) => (
             State::Unlocked,
             Some(vault_summary(&v.info())),
-            Some(v.len() as u64),
+            Some(st.item_count),
         ),
     };
     let left = st.timers.left(now);

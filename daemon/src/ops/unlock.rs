@@ -45,6 +45,7 @@ pub fn run(st: &mut AgentState, req: UnlockRequest) -> Result<Status, ProtoError
             st.throttle.succeeded();
             st.keys.store(&vault_id, &key);
             st.vault = Vault::Unlocked(vault);
+            st.recount();
             st.timers.start(Instant::now());
             st.bump();
             tracing::info!(vault = %vault_id, "unlocked");
