@@ -14,6 +14,7 @@ mod crypto;
 mod device;
 mod error;
 pub mod fuzz;
+pub mod generate;
 mod header;
 pub mod ids;
 pub mod interchange;
@@ -22,6 +23,7 @@ mod kdf;
 mod log;
 pub mod secret;
 mod state;
+pub mod totp;
 mod vault;
 
 pub use client_key::{ClientKey, KeyFingerprint, ParseKeyError};

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Benchmarks of idp-agent and idp, with figures for the issue note.
+#
+#   bench/run.sh [ITEMS]        (default 10000)
+#
+# Needs: hyperfine, gnome-keyring, libsecret-tools (secret-tool), dbus
+# (dbus-run-session), python3-secretstorage. Everything runs in a private
+# HOME/XDG tree and a private D-Bus session, and is stopped at the end.
+set -euo pipefail
+ITEMS=${1:-10000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+cargo build --release -q -p idp-cli -p idp-agent -p idp-bench --manifest-path "$ROOT/Cargo.toml"
+BIN=$TARGET/release
+
+W=$(mktemp -d /tmp/idp-bench.XXXXXX)
+export HOME=$W/home XDG_RUNTIME_DIR=$W/run XDG_CONFIG_HOME=$W/config \
+    XDG_DATA_HOME=$W/data XDG_STATE_HOME=$W/state
+mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$W"
+}
+trap cleanup EXIT
+
+# The vault's KDF cost is not what is measured here: use the floor.
+echo bench-password | "$BIN/idp" init --password-stdin \
+    --kdf-memory-mib 19 --kdf-iterations 2 --kdf-parallelism 1 >/dev/null
+AGENT=$("$BIN/idp" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["agent"]["pid"])')
+PIDS+=("$AGENT")
+start=$(date +%s.%N)
+"$BIN/idp-bench" fill "$ITEMS"
+echo "filled $ITEMS items in $(echo "$(date +%s.%N) - $start" | bc) s"
+echo "agent RSS unlocked with $ITEMS items: $(awk '/VmRSS/ {print $2, $3}' "/proc/$AGENT/status")"
+
+"$BIN/idp-bench" floor-server "$W/floor.sock" >/dev/null &
+PIDS+=("$!")
+for _ in $(seq 100); do [ -S "$W/floor.sock" ] && break; sleep 0.05; done
+
+echo
+"$BIN/idp-bench" latency 5000 "$W/floor.sock"
+echo
+"$BIN/idp-bench" load 16 5
+echo
+
+# gnome-keyring with the same number of entries, in a private D-Bus session.
+export BIN W ITEMS ROOT
+dbus-run-session -- bash -c '
+    set -euo pipefail
+    echo -n keyring-password | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null &
+    GKD=$!
+    trap "kill $GKD 2>/dev/null || true" EXIT
+    for _ in $(seq 100); do
+        secret-tool search --all nothing nothing >/dev/null 2>&1 && break; sleep 0.1
+    done
+    /usr/bin/python3 "$ROOT/bench/keyring-fill.py" "$ITEMS"
+    test "$(secret-tool lookup bench item-05000)" = "password-05000-xxxxxxxx"
+    test "$("$BIN/idp" get item-05000)" = "password-05000-xxxxxxxx"
+    echo "gnome-keyring-daemon RSS: $(awk "/VmRSS/ {print \$2, \$3}" /proc/$GKD/status)"
+    hyperfine -N --warmup 20 --runs 300 \
+        "$BIN/idp get item-05000" \
+        "secret-tool lookup bench item-05000" \
+        "$BIN/idp-bench floor-client $W/floor.sock"
+'

@@ -1,0 +1,248 @@
+//! The command line, as clap sees it. Names here are promised to scripts and
+//! docs: change them only with a deprecation.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  error (see the message)
+  2  usage: unknown command, flag or value
+  3  the vault is locked, or this device needs the client key
+  4  no such item, or the item has no such field
+  5  there is no vault: create one with `idp init`
+  6  unlock refused: wrong password or client key, or too many attempts
+  7  the agent could not be reached or started
+
+Secrets are never taken from arguments or the environment: they come from
+pinentry (set `pinentry` in ~/.config/idp/config.toml), a terminal prompt,
+or standard input with --password-stdin.";
+
+/// idp-vault: a password vault that needs two secrets, your account password
+/// and a 36-symbol client key.
+#[derive(Debug, Parser)]
+#[command(name = "idp", version, after_help = EXIT_CODES, after_long_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show whether the agent runs, the vault's state and time to auto-lock.
+    Status(JsonFlag),
+    /// Create a vault; prints the new client key.
+    Init(InitArgs),
+    /// Unlock the vault with your password (and the client key if needed).
+    Unlock(UnlockArgs),
+    /// Lock the vault and wipe every secret from the agent.
+    Lock,
+    /// Add an item.
+    Add(AddArgs),
+    /// Print an item's secret (its password by default).
+    Get(GetArgs),
+    /// List every item.
+    List(JsonFlag),
+    /// Find items whose name, username, URL or tag contains QUERY.
+    Search(SearchArgs),
+    /// Change an item; replaced secrets are kept in its history.
+    Edit(EditArgs),
+    /// Remove an item.
+    Rm(NameArg),
+    /// Print a new random password or passphrase.
+    Generate(GenerateArgs),
+    /// Print an item's current TOTP code.
+    Totp(NameArg),
+    /// Show an item's earlier passwords and other secrets.
+    History(HistoryArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NameArg {
+    /// Item name or id.
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// A name for the vault, shown in status and on the emergency kit.
+    #[arg(long, default_value = "Personal")]
+    pub name: String,
+    /// Read the new password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Argon2id memory in MiB (default 256, at least 19).
+    #[arg(long, value_name = "MIB")]
+    pub kdf_memory_mib: Option<u32>,
+    /// Argon2id passes (default 3, at least 2).
+    #[arg(long, value_name = "N")]
+    pub kdf_iterations: Option<u32>,
+    /// Argon2id lanes (default 4, at least 1).
+    #[arg(long, value_name = "N")]
+    pub kdf_parallelism: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Read the client key from standard input, on the line after the
+    /// password when --password-stdin is also given.
+    #[arg(long)]
+    pub client_key_stdin: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Kind {
+    Login,
+    Note,
+    Card,
+}
+
+/// Fields shared by `add` and `edit`. Secrets read from standard input come
+/// one per line, in this order: password, TOTP, card number, card CVV.
+#[derive(Debug, Args)]
+pub struct ItemFields {
+    /// Login name.
+    #[arg(long, value_name = "U")]
+    pub username: Option<String>,
+    /// Web address; repeat for several (on edit, replaces the list).
+    #[arg(long, value_name = "URL")]
+    pub url: Vec<String>,
+    /// Tag; repeat for several (on edit, replaces the list).
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Generate the password (see --length and --words).
+    #[arg(long, conflicts_with = "password_stdin")]
+    pub generate: bool,
+    /// Generated password length.
+    #[arg(
+        long,
+        value_name = "N",
+        requires = "generate",
+        conflicts_with = "words"
+    )]
+    pub length: Option<usize>,
+    /// Generate a passphrase of N words instead.
+    #[arg(long, value_name = "N", requires = "generate")]
+    pub words: Option<usize>,
+    /// Read the password from standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// A note (visible to other local processes while idp runs; for secret
+    /// notes edit the item with a note read from standard input instead).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Read the note from standard input (all remaining lines).
+    #[arg(long, conflicts_with = "note")]
+    pub note_stdin: bool,
+    /// Read a TOTP secret (base32 or otpauth:// URI) from standard input.
+    #[arg(long)]
+    pub totp_stdin: bool,
+    /// Item type.
+    #[arg(long = "type", value_enum, value_name = "TYPE")]
+    pub kind: Option<Kind>,
+    /// Card holder's name.
+    #[arg(long, value_name = "NAME")]
+    pub card_holder: Option<String>,
+    /// Card expiry, e.g. 04/29.
+    #[arg(long, value_name = "MM/YY")]
+    pub card_expiry: Option<String>,
+    /// Read the card number from standard input.
+    #[arg(long)]
+    pub card_number_stdin: bool,
+    /// Read the card's CVV from standard input.
+    #[arg(long)]
+    pub card_cvv_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Item name.
+    pub name: String,
+    #[command(flatten)]
+    pub fields: ItemFields,
+    /// Print the new item as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// Item name or id.
+    pub name: String,
+    /// Rename the item.
+    #[arg(long, value_name = "NEW")]
+    pub rename: Option<String>,
+    #[command(flatten)]
+    pub fields: ItemFields,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Field {
+    Password,
+    Username,
+    Url,
+    Notes,
+    Totp,
+    CardHolder,
+    CardNumber,
+    CardExpiry,
+    CardCvv,
+    Name,
+    Id,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Item name or id.
+    pub name: String,
+    /// Print this field instead of the item's main secret.
+    #[arg(long, value_enum, value_name = "F")]
+    pub field: Option<Field>,
+    /// Print the whole item, secrets included, as JSON.
+    #[arg(long, conflicts_with = "field")]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    pub query: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Item name or id.
+    pub name: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Characters (default 20).
+    #[arg(long, value_name = "N", conflicts_with = "words")]
+    pub length: Option<usize>,
+    /// Words from the EFF list instead of characters.
+    #[arg(long, value_name = "N")]
+    pub words: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
+}

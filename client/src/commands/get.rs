@@ -1,0 +1,50 @@
+//! `idp get NAME`: prints one field, the item's main secret by default.
+
+use idp_proto::{ItemData, ItemKind, Secret};
+
+use crate::cli::{Field, GetArgs};
+use crate::connect::{connect, ctx};
+use crate::error::{CliError, Exit};
+use crate::output;
+
+fn main_field(kind: ItemKind) -> Field {
+    match kind {
+        ItemKind::Login => Field::Password,
+        ItemKind::Note => Field::Notes,
+        ItemKind::Card => Field::CardNumber,
+    }
+}
+
+fn pick(item: &ItemData, field: Field) -> Option<String> {
+    let secret = |s: &Option<Secret>| s.as_ref().map(|s| s.expose().to_owned());
+    match field {
+        Field::Password => secret(&item.password),
+        Field::Username => item.username.clone(),
+        Field::Url => (!item.urls.is_empty()).then(|| item.urls.join("\n")),
+        Field::Notes => secret(&item.notes),
+        Field::Totp => secret(&item.totp),
+        Field::CardHolder => item.card_holder.clone(),
+        Field::CardNumber => secret(&item.card_number),
+        Field::CardExpiry => item.card_expiry.clone(),
+        Field::CardCvv => secret(&item.card_cvv),
+        Field::Name => Some(item.name.clone()),
+        Field::Id => Some(item.id.clone()),
+    }
+}
+
+pub async fn run(args: GetArgs) -> Result<(), CliError> {
+    let agent = connect().await?;
+    let item = agent.client.get(ctx(30), args.name).await??;
+    if args.json {
+        return output::json(&item);
+    }
+    let field = args.field.unwrap_or(main_field(item.kind));
+    let value = zeroize::Zeroizing::new(pick(&item, field).ok_or_else(|| {
+        CliError::new(
+            Exit::NotFound,
+            format!("{} has no {field:?} field", item.name).to_lowercase(),
+            "see the item's fields with `idp get NAME --json`",
+        )
+    })?);
+    output::line(&value)
+}

@@ -1,0 +1,64 @@
+//! `idp init`: creates the vault and shows the client key once.
+
+use idp_proto::{InitRequest, KdfSettings};
+use idp_vault::KdfParams;
+
+use crate::Env;
+use crate::cli::InitArgs;
+use crate::connect::{connect, ctx};
+use crate::error::{CliError, Exit};
+use crate::output;
+
+fn kdf(args: &InitArgs) -> Option<KdfSettings> {
+    if args.kdf_memory_mib.is_none()
+        && args.kdf_iterations.is_none()
+        && args.kdf_parallelism.is_none()
+    {
+        return None;
+    }
+    let d = KdfParams::DEFAULT;
+    Some(KdfSettings {
+        memory_kib: args
+            .kdf_memory_mib
+            .map_or(d.memory_kib, |m| m.saturating_mul(1024)),
+        iterations: args.kdf_iterations.unwrap_or(d.iterations),
+        parallelism: args.kdf_parallelism.unwrap_or(d.parallelism),
+    })
+}
+
+pub async fn run(args: InitArgs, env: &mut Env) -> Result<(), CliError> {
+    let agent = connect().await?;
+    let password = if args.password_stdin {
+        env.stdin.line("password")?
+    } else {
+        env.prompter.ask_new(
+            "Choose the account password for the new vault. It is never stored: \
+             forget it and the vault cannot be opened.",
+            "New password:",
+        )?
+    };
+    if password.is_empty() {
+        return Err(CliError::new(
+            Exit::Error,
+            "the password is empty",
+            "choose a password (`idp generate --words 6` suggests one)",
+        ));
+    }
+    let kdf = kdf(&args);
+    let request = InitRequest {
+        name: args.name,
+        password,
+        kdf,
+    };
+    let reply = agent.client.init(ctx(600), request).await??;
+    output::line(&format!(
+        "Vault created in {} and unlocked.\n\nYour client key:\n\n    {}\n",
+        reply.status.vault_dir,
+        reply.client_key.expose()
+    ))?;
+    output::line(
+        "Write it down or print it now, and keep it apart from your password.\n\
+         Opening this vault takes BOTH the password and this key: without either,\n\
+         nobody, you included, can open it. A new device will ask for the key.",
+    )
+}

@@ -1,0 +1,18 @@
+//! One file per command.
+
+pub mod add;
+pub mod completions;
+pub mod edit;
+pub mod fields;
+pub mod generate;
+pub mod get;
+pub mod history;
+pub mod init;
+pub mod list;
+pub mod lock;
+pub mod man;
+pub mod rm;
+pub mod search;
+pub mod status;
+pub mod totp;
+pub mod unlock;

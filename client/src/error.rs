@@ -1,0 +1,93 @@
+//! Errors as the person sees them: what went wrong, what to do next, and the
+//! exit code scripts test.
+
+use std::fmt;
+use std::process::ExitCode;
+
+use idp_proto::ProtoError;
+
+/// Exit codes, as listed in `idp --help` (`cli::EXIT_CODES`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Error = 1,
+    Locked = 3,
+    NotFound = 4,
+    NoVault = 5,
+    Refused = 6,
+    Agent = 7,
+}
+
+/// A failed command.
+#[derive(Debug)]
+pub struct CliError {
+    pub exit: Exit,
+    pub message: String,
+    pub next: Option<String>,
+}
+
+impl CliError {
+    pub fn new(exit: Exit, message: impl Into<String>, next: impl Into<String>) -> Self {
+        Self {
+            exit,
+            message: message.into(),
+            next: Some(next.into()),
+        }
+    }
+
+    pub fn code(&self) -> ExitCode {
+        ExitCode::from(self.exit as u8)
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "idp: {}", self.message)?;
+        if let Some(next) = &self.next {
+            write!(f, "\nidp: next: {next}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<ProtoError> for CliError {
+    fn from(e: ProtoError) -> Self {
+        let exit = match &e {
+            ProtoError::Locked | ProtoError::KeyNeeded => Exit::Locked,
+            ProtoError::NotFound { .. } => Exit::NotFound,
+            ProtoError::NoVault { .. } => Exit::NoVault,
+            ProtoError::WrongPassword
+            | ProtoError::ForeignKey
+            | ProtoError::StaleKey
+            | ProtoError::BadKey { .. }
+            | ProtoError::Throttled { .. } => Exit::Refused,
+            ProtoError::ProtocolMismatch { .. } => Exit::Agent,
+            _ => Exit::Error,
+        };
+        Self {
+            exit,
+            message: e.to_string(),
+            next: Some(e.next_step()),
+        }
+    }
+}
+
+impl From<tarpc::client::RpcError> for CliError {
+    fn from(e: tarpc::client::RpcError) -> Self {
+        Self::new(
+            Exit::Agent,
+            format!("the agent did not answer: {e}"),
+            "check that idp-agent runs (`idp status`), and its log",
+        )
+    }
+}
+
+/// Output errors. A closed pipe (`idp list | head`) is not reported.
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        Self {
+            exit: Exit::Error,
+            message: format!("cannot write the output: {e}"),
+            next: None,
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! `idp`: the command line of idp-vault.
+//!
+//! Every command but `generate`, `completions` and `man` talks to
+//! `idp-agent`, starting it when none answers. Output is for people unless
+//! `--json` asks for scripts; errors say what to do next and exit with the
+//! codes listed in `cli::EXIT_CODES`.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+mod connect;
+mod error;
+mod output;
+mod prompt;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use idp_proto::config::Config;
+use idp_proto::paths;
+
+use cli::{Cli, Command};
+use commands as cmd;
+use error::{CliError, Exit};
+
+/// What commands need besides their arguments.
+#[derive(Debug)]
+pub struct Env {
+    pub prompter: prompt::Prompter,
+    pub stdin: prompt::StdinSecrets,
+}
+
+fn load_config() -> Result<Config, CliError> {
+    let bad =
+        |m: String| CliError::new(Exit::Error, m, "fix or remove the file (see docs/agent.md)");
+    let path = paths::config_file().map_err(|e| bad(e.to_string()))?;
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Config::parse(&text).map_err(|e| bad(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(e) => Err(bad(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+async fn run(command: Command) -> Result<(), CliError> {
+    let config = load_config()?;
+    let mut env = Env {
+        prompter: prompt::Prompter::new(config.pinentry),
+        stdin: prompt::StdinSecrets::default(),
+    };
+    match command {
+        Command::Status(a) => cmd::status::run(a.json).await,
+        Command::Init(a) => cmd::init::run(a, &mut env).await,
+        Command::Unlock(a) => cmd::unlock::run(a, &mut env).await,
+        Command::Lock => cmd::lock::run().await,
+        Command::Add(a) => cmd::add::run(a, &mut env).await,
+        Command::Get(a) => cmd::get::run(a).await,
+        Command::List(a) => cmd::list::run(a.json).await,
+        Command::Search(a) => cmd::search::run(a).await,
+        Command::Edit(a) => cmd::edit::run(a, &mut env).await,
+        Command::Rm(a) => cmd::rm::run(a.name).await,
+        Command::Generate(a) => cmd::generate::run(a),
+        Command::Totp(a) => cmd::totp::run(a.name).await,
+        Command::History(a) => cmd::history::run(a).await,
+        Command::Completions(a) => cmd::completions::run(a.shell),
+        Command::Man => cmd::man::run(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("idp: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            e.code()
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! Logs go to journald when systemd started the agent (it sets
+//! `JOURNAL_STREAM`), to stderr otherwise. `IDP_LOG` takes a tracing filter
+//! (default `info`). No log line carries a secret: requests are logged by
+//! operation name, and secret types print `[REDACTED]`.
+
+use std::io::IsTerminal;
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+pub fn init() {
+    let filter = EnvFilter::try_from_env("IDP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    if std::env::var_os("JOURNAL_STREAM").is_some()
+        && let Ok(journald) = tracing_journald::layer()
+    {
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(journald.with_syslog_identifier("idp-agent".into()))
+            .init();
+        return;
+    }
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr),
+        )
+        .init();
+}

@@ -1,0 +1,161 @@
+//! `idp-agent`: holds the unlocked vault and serves it on a Unix socket.
+//!
+//! Start-up order matters. Hardening (non-dumpable, no core, umask, memory
+//! lock) and the socket come first, while the process has one thread, so
+//! that the umask used to make the socket 0600 cannot race anything. Then
+//! the actor thread takes the vault state, the tokio runtime serves
+//! connections, and readiness is reported (to systemd through
+//! `NOTIFY_SOCKET`, and to `idp` on stdout with `--ready-stdout`). SIGTERM,
+//! SIGINT and a stop of the actor all lead to one shutdown path: lock, wipe,
+//! remove the socket, exit 0.
+
+mod actor;
+mod convert;
+mod harden;
+mod keycache;
+mod listen;
+mod logging;
+mod ops;
+mod server;
+mod state;
+mod sys;
+mod throttle;
+mod timeout;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+use idp_proto::config::Config;
+use idp_proto::paths;
+use idp_vault::Device;
+use tokio::signal::unix::{SignalKind, signal};
+
+#[global_allocator]
+static ALLOC: sys::WipingAllocator = sys::WipingAllocator;
+
+/// The idp-vault agent: keeps the vault unlocked in memory and serves `idp`
+/// and the tray over a Unix socket. Usually started by systemd or by `idp`.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Serve this vault folder instead of the configured one.
+    #[arg(long, value_name = "DIR")]
+    vault: Option<PathBuf>,
+    /// Print `ready` on stdout once the socket accepts connections.
+    #[arg(long)]
+    ready_stdout: bool,
+}
+
+fn main() -> ExitCode {
+    let hardening = harden::harden();
+    let args = Args::parse();
+    logging::init();
+    hardening.report();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config() -> anyhow::Result<Config> {
+    let path = paths::config_file()?;
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Config::parse(&text).with_context(|| format!("in {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    let config = load_config()?;
+    let vault_dir = match args.vault.or(config.vault_dir) {
+        Some(d) => d,
+        None => paths::default_vault_dir()?,
+    };
+    let uid = rustix::process::getuid().as_raw();
+    let socket = paths::socket_path(uid);
+    let bound = match listen::listen(&socket, uid)? {
+        listen::Listen::Bound(b) => b,
+        listen::Listen::AlreadyRunning => {
+            eprintln!(
+                "idp-agent: another agent already serves {}; nothing to do",
+                socket.display()
+            );
+            return Ok(());
+        }
+    };
+    let device = Device::load_or_create(&paths::state_dir()?)
+        .context("cannot load this device's identity")?;
+    let keys: Box<dyn keycache::KeyCache> = Box::new(keycache::NoCache);
+    tracing::info!(
+        socket = %bound.path.display(),
+        vault = %vault_dir.display(),
+        device = %device.id(),
+        key_cache = keys.name(),
+        "starting"
+    );
+    let (changed_tx, changed_rx) = tokio::sync::watch::channel(0);
+    let timers = timeout::LockTimers::new(&config.lock);
+    let st = state::AgentState::new(vault_dir, device, keys, timers, changed_tx);
+    let (actor, actor_thread) = actor::spawn(st).context("cannot start the vault thread")?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let served = runtime.block_on(serve(&bound, &actor, changed_rx, uid, args.ready_stdout));
+    actor.shutdown();
+    let _ = actor_thread.join();
+    bound.remove();
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    tracing::info!("stopped");
+    served
+}
+
+async fn serve(
+    bound: &listen::Bound,
+    actor: &actor::ActorHandle,
+    changed: tokio::sync::watch::Receiver<u64>,
+    uid: u32,
+    ready_stdout: bool,
+) -> anyhow::Result<()> {
+    let std_listener = bound
+        .listener
+        .try_clone()
+        .context("cannot use the socket")?;
+    std_listener.set_nonblocking(true)?;
+    let listener = tokio::net::UnixListener::from_std(std_listener)?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let conn = server::Connection {
+        actor: actor.clone(),
+        changed,
+    };
+    let accept = tokio::spawn(server::accept_loop(listener, conn, uid));
+
+    if let Err(e) = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]) {
+        tracing::warn!(error = %e, "could not notify systemd");
+    }
+    if ready_stdout {
+        let mut out = std::io::stdout().lock();
+        // `idp` reads this line and then stops reading; later writes to a
+        // closed pipe are not an error worth stopping for.
+        let _ = writeln!(out, "ready").and_then(|()| out.flush());
+    }
+    tracing::info!("ready");
+
+    tokio::select! {
+        _ = sigterm.recv() => tracing::info!("SIGTERM: locking and stopping"),
+        _ = sigint.recv() => tracing::info!("SIGINT: locking and stopping"),
+        r = accept => tracing::error!(result = ?r, "the accept loop stopped"),
+    }
+    let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! `edit`: changes an item; the vault keeps replaced secrets in its history.
+
+use idp_proto::{ItemPatch, ItemSummary, ProtoError};
+
+use crate::convert::{apply, summary, vault_error};
+use crate::state::{AgentState, resolve};
+
+pub fn run(st: &mut AgentState, name: &str, patch: ItemPatch) -> Result<ItemSummary, ProtoError> {
+    if patch.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(ProtoError::Invalid {
+            reason: "an item needs a name".into(),
+        });
+    }
+    super::totp::check_seed(patch.totp.as_ref())?;
+    let vault = st.unlocked()?;
+    let id = resolve(vault, name)?;
+    vault
+        .edit(&id, |item| apply(item, patch))
+        .map_err(vault_error)?;
+    tracing::info!(item = %id, "item edited");
+    vault
+        .get(&id)
+        .map(summary)
+        .ok_or_else(|| ProtoError::NotFound { name: name.into() })
+}

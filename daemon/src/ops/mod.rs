@@ -1,0 +1,15 @@
+//! One file per operation. Each runs on the actor thread with the state
+//! borrowed mutably, and returns what the RPC answers.
+
+pub mod add;
+pub mod edit;
+pub mod get;
+pub mod history;
+pub mod init;
+pub mod list;
+pub mod lock;
+pub mod remove;
+pub mod search;
+pub mod status;
+pub mod totp;
+pub mod unlock;

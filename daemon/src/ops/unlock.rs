@@ -1,0 +1,61 @@
+//! `unlock`: both secrets in, the vault open. Throttled after repeated
+//! wrong passwords; every attempt that gets past the key check runs the
+//! full KDF.
+
+use std::time::Instant;
+
+use idp_proto::{ProtoError, Status, UnlockRequest};
+use idp_vault::{ClientKey, KeyMatch, VaultError};
+
+use crate::convert::{from_wire, vault_error};
+use crate::state::{AgentState, Vault};
+
+pub fn run(st: &mut AgentState, req: UnlockRequest) -> Result<Status, ProtoError> {
+    st.notice_vault();
+    let locked = match &st.vault {
+        Vault::Unlocked(_) => return super::status::run(st),
+        Vault::None => {
+            return Err(ProtoError::NoVault {
+                dir: st.vault_dir.display().to_string(),
+            });
+        }
+        Vault::Locked(v) => v.clone(),
+    };
+    st.throttle
+        .check(Instant::now())
+        .map_err(|retry_after| ProtoError::Throttled { retry_after })?;
+    let vault_id = locked.info().vault_id;
+    let key = match &req.client_key {
+        Some(typed) => ClientKey::parse(typed.expose()).map_err(|e| ProtoError::BadKey {
+            reason: e.to_string(),
+        })?,
+        None => st.keys.load(&vault_id).ok_or(ProtoError::KeyNeeded)?,
+    };
+    match locked.check_key(&key) {
+        KeyMatch::Current => {}
+        KeyMatch::Stale { .. } => return Err(ProtoError::StaleKey),
+        KeyMatch::Foreign => return Err(ProtoError::ForeignKey),
+    }
+    let password = from_wire(&req.password);
+    match locked.unlock(&password, &key, &st.device) {
+        Ok(vault) => {
+            for w in vault.warnings() {
+                tracing::warn!(warning = ?w, "vault opened with a warning");
+            }
+            st.throttle.succeeded();
+            st.keys.store(&vault_id, &key);
+            st.vault = Vault::Unlocked(vault);
+            st.recount();
+            st.timers.start(Instant::now());
+            st.bump();
+            tracing::info!(vault = %vault_id, "unlocked");
+            super::status::run(st)
+        }
+        Err(VaultError::WrongPassword) => {
+            st.throttle.failed(Instant::now());
+            tracing::warn!(vault = %vault_id, "unlock refused: the password check failed");
+            Err(ProtoError::WrongPassword)
+        }
+        Err(e) => Err(vault_error(e)),
+    }
+}

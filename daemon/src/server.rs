@@ -1,0 +1,164 @@
+//! Accepting clients and answering their calls.
+//!
+//! Each connection is checked (`SO_PEERCRED`: same uid as the agent) before
+//! a byte is read from it; a refused peer is logged and dropped. Accepted
+//! connections get a tarpc channel over the capped framing of `idp_proto`,
+//! and every call becomes a job for the actor. A client that hangs up, or
+//! sends a frame over the cap, ends only its own connection.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use idp_proto::{
+    Agent, Hello, HistoryRecord, InitReply, InitRequest, ItemData, ItemPatch, ItemSummary,
+    PROTOCOL_VERSION, ProtoError, Status, TotpCode, UnlockRequest, framing,
+};
+use tarpc::context::Context;
+use tarpc::server::{BaseChannel, Channel};
+use tokio::net::UnixListener;
+use tokio::sync::watch;
+
+use crate::actor::ActorHandle;
+use crate::ops;
+
+/// What each connection needs; cloned per call.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub actor: ActorHandle,
+    pub changed: watch::Receiver<u64>,
+}
+
+/// The longest a `watch` call waits before answering anyway.
+const WATCH_MAX: Duration = Duration::from_secs(300);
+
+impl Agent for Connection {
+    async fn hello(self, _: Context, client_protocol: u32) -> Result<Hello, ProtoError> {
+        if client_protocol != PROTOCOL_VERSION {
+            tracing::warn!(client_protocol, "refused a client of another protocol");
+            return Err(ProtoError::ProtocolMismatch {
+                agent: PROTOCOL_VERSION,
+                client: client_protocol,
+            });
+        }
+        Ok(Hello {
+            protocol: PROTOCOL_VERSION,
+            agent_version: env!("CARGO_PKG_VERSION").into(),
+            pid: std::process::id(),
+        })
+    }
+
+    async fn status(self, _: Context) -> Result<Status, ProtoError> {
+        self.actor.call(ops::status::run).await
+    }
+
+    async fn watch(self, ctx: Context, generation: u64) -> Result<Status, ProtoError> {
+        // Answer a little before the caller's deadline, so it gets a reply
+        // rather than a timeout.
+        let budget = ctx
+            .deadline
+            .saturating_duration_since(Instant::now())
+            .saturating_sub(Duration::from_millis(500))
+            .min(WATCH_MAX);
+        let mut changed = self.changed.clone();
+        let _ = tokio::time::timeout(budget, changed.wait_for(|g| *g != generation)).await;
+        self.actor.call(ops::status::run).await
+    }
+
+    async fn init(self, _: Context, request: InitRequest) -> Result<InitReply, ProtoError> {
+        self.actor.call(move |st| ops::init::run(st, request)).await
+    }
+
+    async fn unlock(self, _: Context, request: UnlockRequest) -> Result<Status, ProtoError> {
+        self.actor
+            .call(move |st| ops::unlock::run(st, request))
+            .await
+    }
+
+    async fn lock(self, _: Context) -> Result<Status, ProtoError> {
+        self.actor.call(ops::lock::run).await
+    }
+
+    async fn add(self, _: Context, item: ItemData) -> Result<ItemSummary, ProtoError> {
+        self.actor.call(move |st| ops::add::run(st, item)).await
+    }
+
+    async fn get(self, _: Context, name: String) -> Result<ItemData, ProtoError> {
+        self.actor.call(move |st| ops::get::run(st, &name)).await
+    }
+
+    async fn list(self, _: Context) -> Result<Vec<ItemSummary>, ProtoError> {
+        self.actor.call(ops::list::run).await
+    }
+
+    async fn search(self, _: Context, query: String) -> Result<Vec<ItemSummary>, ProtoError> {
+        self.actor
+            .call(move |st| ops::search::run(st, &query))
+            .await
+    }
+
+    async fn edit(
+        self,
+        _: Context,
+        name: String,
+        patch: ItemPatch,
+    ) -> Result<ItemSummary, ProtoError> {
+        self.actor
+            .call(move |st| ops::edit::run(st, &name, patch))
+            .await
+    }
+
+    async fn remove(self, _: Context, name: String) -> Result<ItemSummary, ProtoError> {
+        self.actor.call(move |st| ops::remove::run(st, &name)).await
+    }
+
+    async fn history(self, _: Context, name: String) -> Result<Vec<HistoryRecord>, ProtoError> {
+        self.actor
+            .call(move |st| ops::history::run(st, &name))
+            .await
+    }
+
+    async fn totp(self, _: Context, name: String) -> Result<TotpCode, ProtoError> {
+        self.actor.call(move |st| ops::totp::run(st, &name)).await
+    }
+}
+
+/// Accepts connections until the task is dropped.
+pub async fn accept_loop(listener: UnixListener, conn: Connection, uid: u32) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors and the like: back off, keep going.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        match stream.peer_cred() {
+            Ok(cred) if cred.uid() == uid => {}
+            Ok(cred) => {
+                tracing::warn!(
+                    peer_uid = cred.uid(),
+                    peer_pid = ?cred.pid(),
+                    "refused a connection from another user"
+                );
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "refused a connection without peer credentials");
+                continue;
+            }
+        }
+        let conn = conn.clone();
+        tokio::spawn(async move {
+            let transport = framing::transport(stream);
+            BaseChannel::with_defaults(transport)
+                .execute(conn.serve())
+                .for_each(|call| async {
+                    tokio::spawn(call);
+                })
+                .await;
+            tracing::debug!("client disconnected");
+        });
+    }
+}

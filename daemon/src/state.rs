@@ -1,0 +1,156 @@
+//! The agent's state, owned by the actor thread alone.
+//!
+//! ```text
+//!            init                      unlock (password + key)
+//!  NoVault ────────▶ Unlocked ◀────────────────────────────── Locked
+//!     ▲  vault appears │   ▲                                   │  ▲
+//!     └──────────────  │   └─ lock / idle / max / SIGTERM ─────┘  │
+//!                      └──────────────────────────────────────────┘
+//! ```
+//!
+//! Leaving `Unlocked` drops the `UnlockedVault`, which wipes the vault key,
+//! the client key and every item; the wiping allocator clears whatever
+//! buffers held copies. Each change of state bumps `generation` and wakes
+//! every `watch` call.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use idp_proto::ProtoError;
+use idp_vault::{Device, Item, ItemId, LockedVault, UnlockedVault, VaultError};
+use tokio::sync::watch;
+
+use crate::keycache::KeyCache;
+use crate::throttle::Throttle;
+use crate::timeout::{LockReason, LockTimers};
+
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one instance per agent; boxing buys nothing"
+)]
+pub enum Vault {
+    None,
+    Locked(LockedVault),
+    Unlocked(UnlockedVault),
+}
+
+pub struct AgentState {
+    pub vault_dir: PathBuf,
+    pub device: Device,
+    pub vault: Vault,
+    pub keys: Box<dyn KeyCache>,
+    pub timers: LockTimers,
+    pub throttle: Throttle,
+    /// Items in the unlocked vault, kept here because the vault counts by
+    /// walking every entry and `status` is the most frequent call.
+    pub item_count: u64,
+    generation: u64,
+    changed: watch::Sender<u64>,
+}
+
+impl AgentState {
+    pub fn new(
+        vault_dir: PathBuf,
+        device: Device,
+        keys: Box<dyn KeyCache>,
+        timers: LockTimers,
+        changed: watch::Sender<u64>,
+    ) -> Self {
+        let mut st = Self {
+            vault_dir,
+            device,
+            vault: Vault::None,
+            keys,
+            timers,
+            throttle: Throttle::default(),
+            item_count: 0,
+            generation: 0,
+            changed,
+        };
+        st.notice_vault();
+        st
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// Tells every `watch` that the state changed.
+    pub fn bump(&mut self) {
+        self.generation += 1;
+        self.changed.send_replace(self.generation);
+    }
+
+    /// While there is no vault, looks again: `idp init` elsewhere or a sync
+    /// tool may have brought one.
+    pub fn notice_vault(&mut self) {
+        if !matches!(self.vault, Vault::None) {
+            return;
+        }
+        match LockedVault::open(&self.vault_dir) {
+            Ok(v) => {
+                tracing::info!(vault = %v.info().vault_id, "vault found, locked");
+                self.vault = Vault::Locked(v);
+                self.bump();
+            }
+            Err(VaultError::NoVault { .. }) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot read the vault header"),
+        }
+    }
+
+    /// The unlocked vault, or the error that says why there is none. Counts
+    /// as a use for the idle timer.
+    pub fn unlocked(&mut self) -> Result<&mut UnlockedVault, ProtoError> {
+        self.notice_vault();
+        match &mut self.vault {
+            Vault::Unlocked(v) => {
+                self.timers.touch(Instant::now());
+                Ok(v)
+            }
+            Vault::Locked(_) => Err(ProtoError::Locked),
+            Vault::None => Err(ProtoError::NoVault {
+                dir: self.vault_dir.display().to_string(),
+            }),
+        }
+    }
+
+    /// Counts the items again after a change of their number.
+    pub fn recount(&mut self) {
+        self.item_count = match &self.vault {
+            Vault::Unlocked(v) => v.len() as u64,
+            _ => 0,
+        };
+    }
+
+    /// Locks if unlocked; wipes every secret.
+    pub fn lock(&mut self, reason: LockReason) {
+        let vault = std::mem::replace(&mut self.vault, Vault::None);
+        self.vault = match vault {
+            Vault::Unlocked(v) => {
+                tracing::info!(?reason, "locked");
+                self.timers.stop();
+                self.bump();
+                Vault::Locked(v.lock())
+            }
+            other => other,
+        };
+    }
+}
+
+/// The one item `name` designates: an id, or a unique exact name.
+pub fn resolve(vault: &UnlockedVault, name: &str) -> Result<ItemId, ProtoError> {
+    if let Ok(id) = name.parse::<ItemId>()
+        && vault.get(&id).is_some()
+    {
+        return Ok(id);
+    }
+    let found: Vec<&Item> = vault.find_by_name(name);
+    match found.as_slice() {
+        [one] => Ok(one.id),
+        [] => Err(ProtoError::NotFound { name: name.into() }),
+        many => Err(ProtoError::Ambiguous {
+            name: name.into(),
+            count: many.len() as u64,
+        }),
+    }
+}

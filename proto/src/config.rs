@@ -1,0 +1,125 @@
+//! `$XDG_CONFIG_HOME/idp/config.toml`, shared by the agent and the CLI.
+//!
+//! ```toml
+//! vault_dir = "/home/me/Sync/idp-vault"   # default: $XDG_DATA_HOME/idp/vault
+//! pinentry = "/usr/bin/pinentry-gnome3"    # default: a no-echo terminal prompt
+//!
+//! [lock]
+//! idle = "15m"      # lock after this long without use
+//! max = "12h"       # lock this long after unlocking, used or not
+//! ```
+//!
+//! Durations are a number followed by `s`, `m` or `h`. Unknown keys are
+//! refused so that a typo does not silently keep a default.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The parsed file; every field has a default.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub vault_dir: Option<PathBuf>,
+    /// Path of a pinentry program. Never the `pinentry` alternative: which
+    /// one that points to changes whenever a desktop package is installed.
+    pub pinentry: Option<PathBuf>,
+    #[serde(default)]
+    pub lock: LockConfig,
+}
+
+/// Auto-lock timers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LockConfig {
+    #[serde(with = "duration")]
+    pub idle: Duration,
+    #[serde(with = "duration")]
+    pub max: Duration,
+}
+
+impl Default for LockConfig {
+    fn default() -> Self {
+        Self {
+            idle: Duration::from_secs(15 * 60),
+            max: Duration::from_secs(12 * 3600),
+        }
+    }
+}
+
+/// A config file that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Parses the text of config.toml.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+        if cfg.lock.idle.is_zero() || cfg.lock.max.is_zero() {
+            return Err(ConfigError("lock timers must be longer than 0 s".into()));
+        }
+        Ok(cfg)
+    }
+}
+
+/// Parses `90s`, `15m`, `12h`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let scale = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        _ => return None,
+    };
+    let n: u64 = text[..text.len() - 1].trim().parse().ok()?;
+    n.checked_mul(scale).map(Duration::from_secs)
+}
+
+mod duration {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, de};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        super::parse_duration(&s).ok_or_else(|| {
+            de::Error::custom(format!("{s:?} is not a duration such as 90s, 15m, 12h"))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = Config::parse("").expect("parse");
+        assert_eq!(c.lock.idle, Duration::from_secs(900));
+        assert_eq!(c.lock.max, Duration::from_secs(43200));
+        assert_eq!(c.pinentry, None);
+    }
+
+    #[test]
+    fn durations_and_paths() {
+        let c = Config::parse(
+            "vault_dir = \"/v\"\npinentry = \"/usr/bin/pinentry-tty\"\n[lock]\nidle = \"2s\"\nmax = \"1h\"\n",
+        )
+        .expect("parse");
+        assert_eq!(c.lock.idle, Duration::from_secs(2));
+        assert_eq!(c.lock.max, Duration::from_secs(3600));
+        assert_eq!(c.vault_dir, Some(PathBuf::from("/v")));
+    }
+
+    #[test]
+    fn typos_and_bad_durations_are_refused() {
+        assert!(Config::parse("[lock]\nidel = \"2s\"\n").is_err());
+        assert!(Config::parse("[lock]\nidle = \"2 days\"\n").is_err());
+        assert!(Config::parse("[lock]\nidle = \"0s\"\n").is_err());
+        assert_eq!(parse_duration("15m"), Some(Duration::from_secs(900)));
+        assert_eq!(parse_duration("x"), None);
+    }
+}

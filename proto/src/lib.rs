@@ -1,0 +1,76 @@
+//! The agent protocol of idp-vault.
+//!
+//! `idp-agent` holds the unlocked vault; `idp` and the tray talk to it over a
+//! Unix socket. This crate is everything both ends must agree on and nothing
+//! else: the wire types, the tarpc service, the framing and its limits, the
+//! protocol version, and where the socket and the config file live. It has
+//! no runtime, no crypto and does no file IO.
+//!
+//! Wire format: each frame is a 4-byte big-endian length followed by that many
+//! bytes of MessagePack (tarpc's envelope around the types below). A frame
+//! longer than [`MAX_FRAME`] is refused before anything is allocated for it.
+//! The first call on every connection is [`Agent::hello`], which carries
+//! [`PROTOCOL_VERSION`]; an agent that speaks another version answers with
+//! [`ProtoError::ProtocolMismatch`].
+//!
+//! Secrets travel in [`Secret`], which is wiped on drop and never printed by
+//! `Debug`, so logging a request or a reply cannot leak one.
+#![forbid(unsafe_code)]
+
+pub mod config;
+mod error;
+pub mod framing;
+pub mod paths;
+mod secret;
+mod types;
+
+pub use error::ProtoError;
+pub use secret::Secret;
+pub use types::{
+    Hello, HistoryRecord, InitReply, InitRequest, ItemData, ItemKind, ItemPatch, ItemSummary,
+    KdfSettings, State, Status, TotpCode, UnlockRequest, VaultSummary,
+};
+
+/// The protocol this build speaks. Bump it on any incompatible change to the
+/// service or the types; both ends refuse to talk across versions.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest frame either end accepts, in bytes.
+pub const MAX_FRAME: usize = 1024 * 1024;
+
+/// The agent's RPC service. Every call that needs the unlocked vault answers
+/// [`ProtoError::Locked`] while it is locked.
+#[tarpc::service]
+pub trait Agent {
+    /// First call on a connection: checks the protocol version.
+    async fn hello(client_protocol: u32) -> Result<Hello, ProtoError>;
+    /// The state of the agent and its vault, with time left before auto-lock.
+    async fn status() -> Result<Status, ProtoError>;
+    /// Long poll: returns once the state's generation differs from
+    /// `generation`, or shortly before the call's deadline with the current
+    /// state. Lets a tray follow the agent without busy polling.
+    async fn watch(generation: u64) -> Result<Status, ProtoError>;
+    /// Creates a vault and leaves it unlocked; returns the new client key.
+    async fn init(request: InitRequest) -> Result<InitReply, ProtoError>;
+    /// Unlocks with the password and, when the agent does not know it, the
+    /// client key.
+    async fn unlock(request: UnlockRequest) -> Result<Status, ProtoError>;
+    /// Locks and wipes every secret the agent holds.
+    async fn lock() -> Result<Status, ProtoError>;
+    /// Adds an item; durable when it returns.
+    async fn add(item: ItemData) -> Result<ItemSummary, ProtoError>;
+    /// One item by name or id, with its secrets.
+    async fn get(name: String) -> Result<ItemData, ProtoError>;
+    /// Every item, without secrets.
+    async fn list() -> Result<Vec<ItemSummary>, ProtoError>;
+    /// Items whose name, URL or tag contains `query` (any case).
+    async fn search(query: String) -> Result<Vec<ItemSummary>, ProtoError>;
+    /// Changes the named item; replaced secrets go to its history.
+    async fn edit(name: String, patch: ItemPatch) -> Result<ItemSummary, ProtoError>;
+    /// Removes the named item.
+    async fn remove(name: String) -> Result<ItemSummary, ProtoError>;
+    /// Earlier values of the named item's secret fields, newest first.
+    async fn history(name: String) -> Result<Vec<HistoryRecord>, ProtoError>;
+    /// The current TOTP code of the named item; the seed stays in the agent.
+    async fn totp(name: String) -> Result<TotpCode, ProtoError>;
+}

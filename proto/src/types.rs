@@ -1,0 +1,191 @@
+//! Requests and replies. Every secret field is a [`Secret`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::Secret;
+
+/// The agent's answer to `hello`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    pub protocol: u32,
+    /// The agent's package version, for `idp status`.
+    pub agent_version: String,
+    pub pid: u32,
+}
+
+/// What the agent holds. These are the states of its one state owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// No vault in the vault folder: `idp init` creates one.
+    NoVault,
+    /// A vault exists and is locked. `key_known` tells whether unlocking
+    /// needs only the password or the client key too.
+    Locked { key_known: bool },
+    /// The vault is open in the agent's memory.
+    Unlocked,
+}
+
+/// A snapshot of the agent, as `status` and `watch` return it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub state: State,
+    /// Increases on every change of `state`; `watch` waits for it to move.
+    pub generation: u64,
+    /// The vault folder the agent serves.
+    pub vault_dir: String,
+    /// The vault's public header, when there is a vault.
+    pub vault: Option<VaultSummary>,
+    /// Number of items while unlocked.
+    pub items: Option<u64>,
+    /// Seconds until the idle auto-lock, while unlocked.
+    pub idle_lock_in: Option<u64>,
+    /// Seconds until the absolute auto-lock, while unlocked.
+    pub max_lock_in: Option<u64>,
+    /// Seconds before another unlock attempt is accepted, after repeated
+    /// failures.
+    pub retry_after: Option<u64>,
+}
+
+/// What anyone may know about a vault without unlocking it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaultSummary {
+    pub id: String,
+    pub name: String,
+    /// Unix milliseconds.
+    pub created: i64,
+    /// A short, non-reversible fingerprint of the current client key.
+    pub key_fingerprint: String,
+    pub kdf: KdfSettings,
+}
+
+/// Argon2id cost, as `idp init` asks for it and `idp status` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfSettings {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitRequest {
+    pub name: String,
+    pub password: Secret,
+    /// `None` takes the vault's default cost.
+    pub kdf: Option<KdfSettings>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InitReply {
+    /// The new client key, grouped for reading aloud and writing down.
+    pub client_key: Secret,
+    pub status: Status,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnlockRequest {
+    pub password: Secret,
+    /// Needed when the agent does not know the key (`State::Locked {
+    /// key_known: false }`); typed forms with spaces, dashes and look-alike
+    /// letters are accepted.
+    pub client_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Login,
+    Note,
+    Card,
+}
+
+/// An item without its secrets, for lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemSummary {
+    pub id: String,
+    pub kind: ItemKind,
+    pub name: String,
+    pub username: Option<String>,
+    pub urls: Vec<String>,
+    pub tags: Vec<String>,
+    /// Unix milliseconds.
+    pub modified: i64,
+}
+
+/// A whole item. On `add`, `id`, `created` and `modified` are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemData {
+    pub id: String,
+    pub kind: ItemKind,
+    pub name: String,
+    pub tags: Vec<String>,
+    pub created: i64,
+    pub modified: i64,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub urls: Vec<String>,
+    /// A base32 seed or an `otpauth://` URI.
+    pub totp: Option<Secret>,
+    pub notes: Option<Secret>,
+    pub card_holder: Option<String>,
+    pub card_number: Option<Secret>,
+    pub card_expiry: Option<String>,
+    pub card_cvv: Option<Secret>,
+}
+
+impl ItemData {
+    /// An empty item of `kind` named `name`.
+    pub fn new(kind: ItemKind, name: &str) -> Self {
+        Self {
+            id: String::new(),
+            kind,
+            name: name.to_owned(),
+            tags: Vec::new(),
+            created: 0,
+            modified: 0,
+            username: None,
+            password: None,
+            urls: Vec::new(),
+            totp: None,
+            notes: None,
+            card_holder: None,
+            card_number: None,
+            card_expiry: None,
+            card_cvv: None,
+        }
+    }
+}
+
+/// A change to an item: each `Some` replaces that field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemPatch {
+    pub name: Option<String>,
+    pub kind: Option<ItemKind>,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    pub urls: Option<Vec<String>>,
+    pub tags: Option<Vec<String>>,
+    pub totp: Option<Secret>,
+    pub notes: Option<Secret>,
+    pub card_holder: Option<String>,
+    pub card_number: Option<Secret>,
+    pub card_expiry: Option<String>,
+    pub card_cvv: Option<Secret>,
+}
+
+/// An earlier value of a secret field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryRecord {
+    /// `password`, `totp`, `notes`, `card_number` or `card_cvv`.
+    pub field: String,
+    pub value: Secret,
+    /// When it was replaced, unix milliseconds.
+    pub replaced: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpCode {
+    pub code: Secret,
+    /// Seconds the code stays valid.
+    pub valid_for: u64,
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `idp` and `idp-agent`, a real socket, one
+//! private HOME and set of XDG folders per test.
+
+mod crash;
+mod harness;
+mod lifecycle;
+mod protocol;
+mod security;
+mod snapshots;
