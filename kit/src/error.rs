@@ -10,9 +10,13 @@ use idp_vault::ParseKeyError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RenderError {
-    #[error("the kit's QR code could not be made ({0}): this is a bug in idp-vault, please report it")]
+    #[error(
+        "the kit's QR code could not be made ({0}): this is a bug in idp-vault, please report it"
+    )]
     Qr(String),
-    #[error("the kit's built-in font could not be read: this build of idp-vault is damaged, reinstall it")]
+    #[error(
+        "the kit's built-in font could not be read: this build of idp-vault is damaged, reinstall it"
+    )]
     Font,
     #[error("the kit image could not be encoded: {source}; try again, or save the PDF kit instead")]
     Image {
@@ -96,7 +100,9 @@ pub enum Unreadable {
     TooManyPages { pages: usize, max: usize },
     #[error("the PDF has more images than the {max} read for a kit")]
     TooManyImages { max: usize },
-    #[error("the image is {width}x{height} pixels, larger than the {max_pixels} pixels read for a kit")]
+    #[error(
+        "the image is {width}x{height} pixels, larger than the {max_pixels} pixels read for a kit"
+    )]
     TooManyPixels {
         width: u64,
         height: u64,

@@ -47,7 +47,9 @@ pub fn encode_payload(vault_id: &VaultId, key: &ClientKey) -> Zeroizing<String> 
 /// for an update; a key whose check symbols fail is reported as damaged.
 pub fn parse_payload(bytes: &[u8]) -> Result<(VaultId, ClientKey), KitError> {
     let not_ours = || KitError::Unreadable(Unreadable::ForeignQrCode);
-    let rest = bytes.strip_prefix(PAYLOAD_MAGIC.as_bytes()).ok_or_else(not_ours)?;
+    let rest = bytes
+        .strip_prefix(PAYLOAD_MAGIC.as_bytes())
+        .ok_or_else(not_ours)?;
     let colon = rest.iter().position(|&b| b == b':').ok_or_else(not_ours)?;
     let version = parse_version(&rest[..colon]).ok_or_else(not_ours)?;
     if version != PAYLOAD_VERSION {
@@ -62,7 +64,10 @@ pub fn parse_payload(bytes: &[u8]) -> Result<(VaultId, ClientKey), KitError> {
         return Err(not_ours());
     }
     let hex = &body[..32];
-    if !hex.iter().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b)) {
+    if !hex
+        .iter()
+        .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(b))
+    {
         return Err(not_ours());
     }
     let vault_id: VaultId = std::str::from_utf8(hex)
@@ -105,7 +110,10 @@ impl QrModules {
             .into_iter()
             .map(|c| c == qrcode::Color::Dark)
             .collect();
-        Ok(Self { width: code.width(), dark })
+        Ok(Self {
+            width: code.width(),
+            dark,
+        })
     }
 
     /// Modules per side.
@@ -167,7 +175,11 @@ mod tests {
         for _ in 0..50 {
             let key = ClientKey::generate().expect("rng");
             let vault = VaultId::random().expect("rng");
-            assert!(encode_payload(&vault, &key).bytes().all(|b| alnum.contains(&b)));
+            assert!(
+                encode_payload(&vault, &key)
+                    .bytes()
+                    .all(|b| alnum.contains(&b))
+            );
         }
     }
 

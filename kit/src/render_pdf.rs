@@ -60,10 +60,24 @@ pub fn render_pdf(info: &KitInfo<'_>) -> Result<Vec<u8>, RenderError> {
 
     let mut ops = Vec::with_capacity(128);
     let mut y = PAGE_H - MARGIN - 20.0;
-    text(&mut ops, BuiltinFont::HelveticaBold, 24.0, MARGIN, y, "ID Protection emergency kit");
+    text(
+        &mut ops,
+        BuiltinFont::HelveticaBold,
+        24.0,
+        MARGIN,
+        y,
+        "ID Protection emergency kit",
+    );
     y -= 22.0;
     let vault_line = format!("For the vault \"{}\"", info.shown_name());
-    text(&mut ops, BuiltinFont::Helvetica, 12.0, MARGIN, y, &vault_line);
+    text(
+        &mut ops,
+        BuiltinFont::Helvetica,
+        12.0,
+        MARGIN,
+        y,
+        &vault_line,
+    );
     y -= 30.0;
     for line in INTRO {
         text(&mut ops, BuiltinFont::Helvetica, 11.0, MARGIN, y, line);
@@ -74,9 +88,7 @@ pub fn render_pdf(info: &KitInfo<'_>) -> Result<Vec<u8>, RenderError> {
     // type from a printout without mistaking one symbol for another.
     y -= 18.0;
     let box_h = 104.0;
-    ops.push(Op::SetFillColor {
-        col: grey(0.93),
-    });
+    ops.push(Op::SetFillColor { col: grey(0.93) });
     ops.push(Op::DrawRectangle {
         rectangle: Rect {
             x: Pt(MARGIN),
@@ -88,12 +100,26 @@ pub fn render_pdf(info: &KitInfo<'_>) -> Result<Vec<u8>, RenderError> {
         },
     });
     ops.push(Op::SetFillColor { col: grey(0.0) });
-    text(&mut ops, BuiltinFont::HelveticaBold, 10.0, MARGIN + 14.0, y - 18.0, "YOUR CLIENT KEY");
+    text(
+        &mut ops,
+        BuiltinFont::HelveticaBold,
+        10.0,
+        MARGIN + 14.0,
+        y - 18.0,
+        "YOUR CLIENT KEY",
+    );
     let groups = info.key_groups();
     for (i, line) in groups.chunks(3).enumerate() {
         let line = Zeroizing::new(line.join("-"));
         let ly = y - 50.0 - 34.0 * i as f32;
-        text(&mut ops, BuiltinFont::CourierBold, 28.0, MARGIN + 14.0, ly, &line);
+        text(
+            &mut ops,
+            BuiltinFont::CourierBold,
+            28.0,
+            MARGIN + 14.0,
+            ly,
+            &line,
+        );
     }
     y -= box_h + 24.0;
 
@@ -130,7 +156,7 @@ pub fn render_pdf(info: &KitInfo<'_>) -> Result<Vec<u8>, RenderError> {
         8.5,
         dx,
         dy + 4.0,
-        "`idp vault info` shows the same check for this key.",
+        "\"idp vault info\" shows the same check for this key.",
     );
     y = qr_top - QR_SIZE_PT - 10.0;
     text(
@@ -139,7 +165,7 @@ pub fn render_pdf(info: &KitInfo<'_>) -> Result<Vec<u8>, RenderError> {
         9.0,
         MARGIN,
         y,
-        "On a new device, run `idp unlock --kit FILE` or put this file in your Downloads folder.",
+        "On a new device, run \"idp unlock --kit FILE\" or put this file in your Downloads folder.",
     );
 
     y -= 34.0;
@@ -150,7 +176,14 @@ pub fn render_pdf(info: &KitInfo<'_>) -> Result<Vec<u8>, RenderError> {
             } else {
                 BuiltinFont::Helvetica
             };
-            text(&mut ops, font, if i == 0 { 13.0 } else { 11.0 }, MARGIN, y, line);
+            text(
+                &mut ops,
+                font,
+                if i == 0 { 13.0 } else { 11.0 },
+                MARGIN,
+                y,
+                line,
+            );
             y -= if i == 0 { 18.0 } else { 15.0 };
         }
         y -= 14.0;

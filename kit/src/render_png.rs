@@ -74,7 +74,10 @@ pub fn render_png(info: &KitInfo<'_>) -> Result<Vec<u8>, RenderError> {
     y += 56.0;
     img.centered(&mono, 28.0, y, SOFT_INK, &info.vault_id.to_hex());
     y += 44.0;
-    let created = format!("Vault ID above \u{b7} created {} (UTC)", info.created_date());
+    let created = format!(
+        "Vault ID above \u{b7} created {} (UTC)",
+        info.created_date()
+    );
     img.centered(&sans, 28.0, y, SOFT_INK, &created);
     y += 40.0;
     for line in EXPLAIN {
@@ -90,8 +93,7 @@ pub fn render_png(info: &KitInfo<'_>) -> Result<Vec<u8>, RenderError> {
     );
 
     let mut out = Vec::with_capacity(96 * 1024);
-    let encoder =
-        PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive);
+    let encoder = PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Sub);
     let result = encoder.write_image(img.0.as_raw(), PNG_WIDTH, PNG_HEIGHT, ExtendedColorType::L8);
     result.map_err(|source| RenderError::Image { source })?;
     Ok(out)
@@ -106,7 +108,11 @@ impl Canvas {
     fn centered(&mut self, font: &FontRef<'_>, size: f32, baseline: f32, ink: u8, text: &str) {
         let max = PNG_WIDTH as f32 - 2.0 * SIDE;
         let natural = text_width(font, size, text);
-        let size = if natural > max { size * max / natural } else { size };
+        let size = if natural > max {
+            size * max / natural
+        } else {
+            size
+        };
         let x = (PNG_WIDTH as f32 - text_width(font, size, text)) / 2.0;
         self.draw(font, size, x, baseline, ink, text);
     }

@@ -93,10 +93,7 @@ fn named_degradations_are_all_recognised() {
             png_bytes(&scaled(&img, 2.0, FilterType::CatmullRom).into()),
         ),
         ("JPEG quality 60", jpeg_bytes(&img.clone().into(), 60)),
-        (
-            "1-pixel blur",
-            png_bytes(&imageops::blur(&img, 1.0).into()),
-        ),
+        ("1-pixel blur", png_bytes(&imageops::blur(&img, 1.0).into())),
         (
             "cropped with a border",
             png_bytes(&cropped_with_border(&img).into()),
@@ -132,6 +129,11 @@ fn degradation_sweep_rate() {
             ("low contrast", png_bytes(&low_contrast(&base).into())),
             ("uneven light", png_bytes(&uneven_light(&base).into())),
             ("noise", png_bytes(&noisy(&base).into())),
+            ("rotated 90°", png_bytes(&imageops::rotate90(&base).into())),
+            (
+                "blur 1 + noise + jpeg q60",
+                jpeg_bytes(&noisy(&imageops::blur(&base, 1.0)).into(), 60),
+            ),
         ];
         for (name, bytes) in damages {
             total += 1;
@@ -143,11 +145,14 @@ fn degradation_sweep_rate() {
         }
     }
     eprintln!("degradation sweep: {ok}/{total} recognised; failed: {failed:?}");
-    assert!(ok * 100 >= total * SWEEP_FLOOR_PERCENT, "{ok}/{total}: {failed:?}");
+    assert!(
+        ok * 100 >= total * SWEEP_FLOOR_PERCENT,
+        "{ok}/{total}: {failed:?}"
+    );
 }
 
 /// The rate the sweep reached when the chain was tuned, rounded down.
-const SWEEP_FLOOR_PERCENT: usize = 80;
+const SWEEP_FLOOR_PERCENT: usize = 90;
 
 fn low_contrast(img: &GrayImage) -> GrayImage {
     GrayImage::from_fn(img.width(), img.height(), |x, y| {

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
-use idp_kit::{KitError, Limits, Unreadable, recognise_bytes, recognise_file, render_pdf, render_png};
+use idp_kit::{
+    KitError, Limits, Unreadable, recognise_bytes, recognise_file, render_pdf, render_png,
+};
 use lopdf::{Dictionary, Document, Object, Stream, dictionary};
 
 use crate::support::{Sample, vm_hwm_kib};
@@ -92,7 +94,10 @@ fn pdf_decompression_bomb_is_refused() {
     let pdf = pdf_with_content(bomb.clone(), Some("FlateDecode"), Dictionary::new());
     let err = refuse("content-stream bomb", &pdf);
     assert!(
-        matches!(err, KitError::Unreadable(Unreadable::DecompressionLimit { .. })),
+        matches!(
+            err,
+            KitError::Unreadable(Unreadable::DecompressionLimit { .. })
+        ),
         "{err}"
     );
 
@@ -117,7 +122,10 @@ fn pdf_decompression_bomb_is_refused() {
     doc.save_to(&mut out).expect("save");
     let err = refuse("image bomb", &out);
     assert!(
-        matches!(err, KitError::Unreadable(Unreadable::DecompressionLimit { .. })),
+        matches!(
+            err,
+            KitError::Unreadable(Unreadable::DecompressionLimit { .. })
+        ),
         "{err}"
     );
 }
@@ -179,8 +187,11 @@ fn deeply_nested_pdfs_are_refused() {
     tree.extend_from_slice(b"1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n");
     for i in 2..levels + 2 {
         tree.extend_from_slice(
-            format!("{i} 0 obj << /Type /Pages /Kids [{} 0 R] /Count 1 >> endobj\n", i + 1)
-                .as_bytes(),
+            format!(
+                "{i} 0 obj << /Type /Pages /Kids [{} 0 R] /Count 1 >> endobj\n",
+                i + 1
+            )
+            .as_bytes(),
         );
     }
     tree.extend_from_slice(format!("{} 0 obj << /Type /Page >> endobj\n", levels + 2).as_bytes());
@@ -228,8 +239,14 @@ fn random_bytes_named_like_kits_are_refused() {
         ("ID Protection client key 12345.pdf", &b""[..]),
         ("ID Protection client key 12346.pdf", b"%PDF-1.7\n"),
         ("IDP_CLIENT_KEY_EMERGENCY_KIT1234567.png", b""),
-        ("IDP_CLIENT_KEY_EMERGENCY_KIT1234568.png", b"\x89PNG\r\n\x1a\n"),
-        ("IDP_CLIENT_KEY_EMERGENCY_KIT1234569.jpg", b"\xff\xd8\xff\xe0"),
+        (
+            "IDP_CLIENT_KEY_EMERGENCY_KIT1234568.png",
+            b"\x89PNG\r\n\x1a\n",
+        ),
+        (
+            "IDP_CLIENT_KEY_EMERGENCY_KIT1234569.jpg",
+            b"\xff\xd8\xff\xe0",
+        ),
     ] {
         for _ in 0..20 {
             let mut bytes = prefix.to_vec();

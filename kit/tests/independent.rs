@@ -39,10 +39,7 @@ fn zbarimg_decodes_the_png_kit_to_our_payload() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("kit.png");
     std::fs::write(&path, render_png(&sample.info()).expect("render")).expect("write");
-    assert_eq!(
-        zbar(&path),
-        *encode_payload(&sample.vault_id, &sample.key)
-    );
+    assert_eq!(zbar(&path), *encode_payload(&sample.vault_id, &sample.key));
 }
 
 #[test]

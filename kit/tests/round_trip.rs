@@ -49,7 +49,9 @@ fn thousand_random_keys_round_trip_through_pdf_and_png() {
         workers
             .into_iter()
             .map(|w| w.join().expect("worker"))
-            .fold([0u128; 4], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]])
+            .fold([0u128; 4], |a, b| {
+                [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]]
+            })
     });
     let per = |us: u128| us as f64 / KEYS as f64 / 1000.0;
     eprintln!(

@@ -201,8 +201,10 @@ fn samples_to_gray(samples: &[u8], w: usize, h: usize, components: usize) -> Opt
         let s = &samples[i * components..(i + 1) * components];
         match components {
             1 => s[0],
-            3 => ((u32::from(s[0]) * 299 + u32::from(s[1]) * 587 + u32::from(s[2]) * 114) / 1000)
-                as u8,
+            3 => {
+                ((u32::from(s[0]) * 299 + u32::from(s[1]) * 587 + u32::from(s[2]) * 114) / 1000)
+                    as u8
+            }
             _ => {
                 let k = u32::from(s[3]);
                 let c = (u32::from(s[0]) + u32::from(s[1]) + u32::from(s[2])) / 3;

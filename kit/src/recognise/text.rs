@@ -127,7 +127,11 @@ mod tests {
         let (vault, key) = sample();
         let mut g = key.expose_grouped().into_bytes();
         g[3] = if g[3] == b'A' { b'B' } else { b'A' };
-        let text = format!("{} {}", String::from_utf8(g).expect("ascii"), vault.to_hex());
+        let text = format!(
+            "{} {}",
+            String::from_utf8(g).expect("ascii"),
+            vault.to_hex()
+        );
         assert!(matches!(
             find_in_text(&text),
             Err(KitError::DamagedKey { .. })

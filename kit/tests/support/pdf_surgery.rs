@@ -46,7 +46,7 @@ pub fn strip_pdf_images(pdf: &[u8]) -> Vec<u8> {
 pub fn strip_pdf_text(pdf: &[u8]) -> Vec<u8> {
     let mut doc = Document::load_mem(pdf).expect("load");
     let page = first_page(&doc);
-    let content = doc.get_page_content(page).expect("content");
+    let content = doc.get_page_content(page);
     let mut ops = Content::decode(&content).expect("decode").operations;
     ops.retain(|op| matches!(op.operator.as_str(), "q" | "Q" | "cm" | "Do"));
     let bytes = Content { operations: ops }.encode().expect("encode");
