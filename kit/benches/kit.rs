@@ -10,6 +10,7 @@ use idp_kit::{KitInfo, Limits, recognise_bytes, render_pdf, render_png};
 use idp_vault::{ClientKey, VaultId};
 
 #[path = "../tests/support/pdf_surgery.rs"]
+#[allow(dead_code, reason = "shared with the tests, which use all of it")]
 mod pdf_surgery;
 
 fn bench(c: &mut Criterion) {

@@ -30,8 +30,8 @@ impl KitInfo<'_> {
 
     /// The key's six groups, wiped when dropped.
     pub(crate) fn key_groups(&self) -> Zeroizing<Vec<String>> {
-        let grouped = Zeroizing::new(self.key.expose_grouped());
-        Zeroizing::new(grouped.split('-').map(str::to_owned).collect())
+        let grouped = self.key.expose_grouped();
+        Zeroizing::new(grouped.expose().split('-').map(str::to_owned).collect())
     }
 
     /// The creation date as `YYYY-MM-DD`, in UTC.

@@ -35,8 +35,7 @@ pub fn encode_payload(vault_id: &VaultId, key: &ClientKey) -> Zeroizing<String> 
     s.push_str("1:");
     s.push_str(&vault_id.to_hex().to_ascii_uppercase());
     s.push(':');
-    let canonical = Zeroizing::new(key.expose_canonical());
-    s.push_str(&canonical);
+    s.push_str(key.expose_canonical().expose());
     s
 }
 
@@ -78,7 +77,7 @@ pub fn parse_payload(bytes: &[u8]) -> Result<(VaultId, ClientKey), KitError> {
     let key = ClientKey::parse(key_text).map_err(|source| KitError::DamagedKey { source })?;
     // The lenient parser also takes look-alikes and lower case; a payload is
     // machine-written, so anything but the canonical form was altered.
-    if *Zeroizing::new(key.expose_canonical()) != key_text {
+    if key.expose_canonical().expose() != key_text {
         return Err(not_ours());
     }
     Ok((vault_id, key))
