@@ -323,3 +323,51 @@ fn the_time_budget_is_enforced() {
         Err(KitError::Unreadable(Unreadable::TimeLimit { .. }))
     ));
 }
+
+/// Kits with random bytes changed, cut or repeated: a small stand-in for the
+/// fuzz targets that runs on stable in every test run. Never a panic, and
+/// never a key other than the kit's own.
+#[test]
+fn mutated_kits_never_panic_nor_give_a_wrong_key() {
+    let sample = Sample::new();
+    let info = sample.info();
+    let limits = Limits::default();
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move |n: usize| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % n as u64) as usize
+    };
+    let mut read = 0;
+    for original in [
+        render_pdf(&info).expect("pdf"),
+        render_png(&info).expect("png"),
+    ] {
+        for round in 0..150 {
+            let mut bytes = original.clone();
+            match round % 3 {
+                0 => {
+                    for _ in 0..1 + next(8) {
+                        let i = next(bytes.len());
+                        bytes[i] = next(256) as u8;
+                    }
+                }
+                1 => bytes.truncate(next(bytes.len())),
+                _ => {
+                    let (a, b) = (next(bytes.len()), next(bytes.len()));
+                    let (a, b) = (a.min(b), a.max(b).min(a + 4096));
+                    let chunk = bytes[a..b].to_vec();
+                    bytes.splice(a..a, chunk);
+                }
+            }
+            let result = catch_unwind(AssertUnwindSafe(|| recognise_bytes(&bytes, &limits)))
+                .unwrap_or_else(|_| panic!("panicked on mutation {round}"));
+            if let Ok(found) = result {
+                assert!(found.key == sample.key, "mutation {round}: wrong key");
+                read += 1;
+            }
+        }
+    }
+    eprintln!("mutated kits: {read}/300 still read correctly, the rest refused");
+}
