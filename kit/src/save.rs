@@ -27,7 +27,7 @@ pub fn save(dir: &Path, format: KitFormat, info: &KitInfo<'_>) -> Result<PathBuf
         KitFormat::Png => render_png(info)?,
     });
     for _ in 0..NAME_ATTEMPTS {
-        let path = dir.join(format.file_name(random_below(format.name_count())?));
+        let path = dir.join(format.file_name(random_below(format.name_count(), dir)?));
         let mut file = match OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -59,10 +59,10 @@ fn write_durably(file: &mut File, bytes: &[u8], dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-fn random_below(n: u32) -> Result<u32, SaveError> {
+fn random_below(n: u32, dir: &Path) -> Result<u32, SaveError> {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b).map_err(|e| SaveError::Io {
-        path: PathBuf::new(),
+        path: dir.to_path_buf(),
         source: io::Error::other(e.to_string()),
     })?;
     // 64 random bits reduced mod n < 2^24: the bias is below 2^-40.

@@ -56,8 +56,14 @@ pub(crate) fn read_pdf(
     combine(text, qr)
 }
 
+/// Most bytes one object or cross-reference stream may unpack to while the
+/// file loads. A kit has none larger than a few kilobytes; lopdf applies the
+/// cap per stream, not in total, so it is kept well below the file budget.
+const MAX_LOAD_STREAM: usize = 8 * 1024 * 1024;
+
 fn load(bytes: &[u8], budget: &Budget) -> Result<Document, KitError> {
-    let options = LoadOptions::with_max_decompressed_size(budget.decompress_allowance());
+    let cap = budget.decompress_allowance().min(MAX_LOAD_STREAM);
+    let options = LoadOptions::with_max_decompressed_size(cap);
     Document::load_mem_with_options(bytes, options).map_err(|e| {
         if is_limit(&e) {
             budget.decompression_limit().into()
