@@ -1,0 +1,4 @@
+//! Fuzz target: `idp_kit::fuzz::image` must never panic, hang or exhaust memory.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| idp_kit::fuzz::image(data));
