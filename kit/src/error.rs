@@ -98,8 +98,6 @@ pub enum Unreadable {
     DamagedImage(String),
     #[error("the PDF has {pages} pages, more than the {max} read for a kit")]
     TooManyPages { pages: usize, max: usize },
-    #[error("the PDF has more images than the {max} read for a kit")]
-    TooManyImages { max: usize },
     #[error(
         "the image is {width}x{height} pixels, larger than the {max_pixels} pixels read for a kit"
     )]
