@@ -1,6 +1,8 @@
 //! The command line, as clap sees it. Names here are promised to scripts and
 //! docs: change them only with a deprecation.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub const EXIT_CODES: &str = "\
@@ -13,6 +15,7 @@ Exit codes:
   5  there is no vault: create one with `idp init`
   6  unlock refused: wrong password or client key, or too many attempts
   7  the agent could not be reached or started
+  8  `idp kit verify`: the kit is readable but is not this vault's current key
 
 Secrets are never taken from arguments or the environment: they come from
 pinentry (set `pinentry` in ~/.config/idp/config.toml), a terminal prompt,
@@ -37,6 +40,9 @@ pub enum Command {
     Unlock(UnlockArgs),
     /// Lock the vault and wipe every secret from the agent.
     Lock,
+    /// The emergency kit: show the client key, save the kit, check a kit file.
+    #[command(subcommand)]
+    Kit(KitCommand),
     /// Add an item.
     Add(AddArgs),
     /// Print an item's secret (its password by default).
@@ -100,8 +106,55 @@ pub struct UnlockArgs {
     pub password_stdin: bool,
     /// Read the client key from standard input, on the line after the
     /// password when --password-stdin is also given.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "kit")]
     pub client_key_stdin: bool,
+    /// Take the client key from an emergency kit file (PDF or PNG).
+    #[arg(long, value_name = "FILE")]
+    pub kit: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KitCommand {
+    /// Print the client key and a QR code of it (asks for the password again).
+    Show(KitShowArgs),
+    /// Save the emergency kit as a PDF or PNG (asks for the password again).
+    Save(KitSaveArgs),
+    /// Check, without the password, whether a kit file is this vault's
+    /// current key; exits 0 only then.
+    Verify(KitVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KitShowArgs {
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KitSaveArgs {
+    /// Save the printable A4 PDF (the default).
+    #[arg(long, conflicts_with = "png")]
+    pub pdf: bool,
+    /// Save the phone-screen PNG image.
+    #[arg(long)]
+    pub png: bool,
+    /// Folder to save in (default: your Downloads folder).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KitVerifyArgs {
+    /// The kit file: `ID Protection client key NNNNN.pdf` or
+    /// `IDP_CLIENT_KEY_EMERGENCY_KITNNNNNNN.png`, under any name.
+    pub file: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

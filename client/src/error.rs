@@ -15,6 +15,7 @@ pub enum Exit {
     NoVault = 5,
     Refused = 6,
     Agent = 7,
+    KitMismatch = 8,
 }
 
 /// A failed command.

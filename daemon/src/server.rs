@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use idp_proto::{
     Agent, Hello, HistoryRecord, InitReply, InitRequest, ItemData, ItemPatch, ItemSummary,
-    PROTOCOL_VERSION, ProtoError, Status, TotpCode, UnlockRequest, framing,
+    KeyCheck, KitMaterial, PROTOCOL_VERSION, ProtoError, Secret, Status, TotpCode, UnlockRequest,
+    framing,
 };
 use tarpc::context::Context;
 use tarpc::server::{BaseChannel, Channel};
@@ -119,6 +120,23 @@ impl Agent for Connection {
 
     async fn totp(self, _: Context, name: String) -> Result<TotpCode, ProtoError> {
         self.actor.call(move |st| ops::totp::run(st, &name)).await
+    }
+
+    async fn kit(self, _: Context, password: Secret) -> Result<KitMaterial, ProtoError> {
+        self.actor
+            .call(move |st| ops::kit::run(st, &password))
+            .await
+    }
+
+    async fn check_key(
+        self,
+        _: Context,
+        vault_id: String,
+        key: Secret,
+    ) -> Result<KeyCheck, ProtoError> {
+        self.actor
+            .call(move |st| ops::check_key::run(st, &vault_id, &key))
+            .await
     }
 }
 

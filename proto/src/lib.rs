@@ -28,7 +28,7 @@ pub use error::ProtoError;
 pub use secret::Secret;
 pub use types::{
     Hello, HistoryRecord, InitReply, InitRequest, ItemData, ItemKind, ItemPatch, ItemSummary,
-    KdfSettings, State, Status, TotpCode, UnlockRequest, VaultSummary,
+    KdfSettings, KeyCheck, KitMaterial, State, Status, TotpCode, UnlockRequest, VaultSummary,
 };
 
 /// The protocol this build speaks. Bump it on any incompatible change to the
@@ -73,4 +73,11 @@ pub trait Agent {
     async fn history(name: String) -> Result<Vec<HistoryRecord>, ProtoError>;
     /// The current TOTP code of the named item; the seed stays in the agent.
     async fn totp(name: String) -> Result<TotpCode, ProtoError>;
+    /// The client key and what an emergency kit shows. The vault must be
+    /// unlocked and `password` is checked again (a full key derivation,
+    /// throttled like `unlock`).
+    async fn kit(password: Secret) -> Result<KitMaterial, ProtoError>;
+    /// Whether `key`, read from a kit naming `vault_id`, belongs to this
+    /// vault; needs no password, works while locked.
+    async fn check_key(vault_id: String, key: Secret) -> Result<KeyCheck, ProtoError>;
 }

@@ -189,3 +189,29 @@ pub struct TotpCode {
     /// Seconds the code stays valid.
     pub valid_for: u64,
 }
+
+/// What an emergency kit shows, for `idp kit show` and `idp kit save`.
+/// The agent hands it out only after checking the password again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KitMaterial {
+    pub vault_id: String,
+    pub vault_name: String,
+    /// When the current client key was made (unix milliseconds).
+    pub key_created: i64,
+    /// The client key, canonical (36 symbols).
+    pub key: Secret,
+}
+
+/// How a client key (typed, or read from a kit) relates to this vault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "match", rename_all = "snake_case")]
+pub enum KeyCheck {
+    /// This vault's current key.
+    Current,
+    /// A key of this vault that was replaced (rotated); it opens nothing.
+    Stale { retired: i64 },
+    /// Not a key of this vault, though the kit names this vault's id.
+    Foreign,
+    /// A kit of another vault.
+    OtherVault { vault_id: String },
+}

@@ -3,6 +3,7 @@
 
 mod crash;
 mod harness;
+mod kit;
 mod lifecycle;
 mod protocol;
 mod security;

@@ -302,6 +302,12 @@ impl UnlockedVault {
         &self.heads
     }
 
+    /// Whether `key` is this vault's current key, an older one, or another
+    /// vault's, without the password.
+    pub fn check_key(&self, key: &ClientKey) -> crate::KeyMatch {
+        self.locked.check_key(key)
+    }
+
     /// Checks `password` against the vault (a full key derivation).
     pub fn verify_password(&self, password: &SecretString) -> Result<()> {
         self.locked

@@ -40,7 +40,11 @@ pub async fn run(args: UnlockArgs, env: &mut Env) -> Result<(), CliError> {
     } else {
         None
     };
-    let client_key = if args.client_key_stdin {
+    let client_key = if let Some(file) = &args.kit {
+        let (found, check) = super::kit::check(&agent, file).await?;
+        super::kit::explain(&check)?;
+        Some(Secret::new(found.key.expose_canonical().expose()))
+    } else if args.client_key_stdin {
         Some(check_key(&env.stdin.line("client key")?)?)
     } else if !key_known {
         let typed = env.prompter.ask(

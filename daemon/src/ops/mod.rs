@@ -2,10 +2,12 @@
 //! borrowed mutably, and returns what the RPC answers.
 
 pub mod add;
+pub mod check_key;
 pub mod edit;
 pub mod get;
 pub mod history;
 pub mod init;
+pub mod kit;
 pub mod list;
 pub mod lock;
 pub mod remove;
