@@ -8,3 +8,4 @@ mod lifecycle;
 mod protocol;
 mod security;
 mod snapshots;
+mod units;

@@ -1,0 +1,32 @@
+//! The systemd user units in `systemd/` pass `systemd-analyze --user verify`
+//! with no output at all (it exits 0 on some warnings, so output fails too).
+
+use std::process::Command;
+
+use crate::harness::World;
+
+#[test]
+fn systemd_units_verify_without_a_word() {
+    let w = World::new();
+    let units = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../systemd");
+    let agent = w.bins.join("idp-agent");
+    for name in ["idp-agent.socket", "idp-agent.service"] {
+        let text = std::fs::read_to_string(units.join(name)).expect("unit");
+        // Verify checks that ExecStart exists: point it at the binary built here.
+        let text = text.replace("/usr/bin/idp-agent", agent.to_str().expect("utf8 path"));
+        std::fs::write(w.path(name), text).expect("write unit");
+    }
+    let out = Command::new("systemd-analyze")
+        .args(["--user", "verify", "--man=no"])
+        .arg(w.path("idp-agent.socket"))
+        .arg(w.path("idp-agent.service"))
+        .env("XDG_RUNTIME_DIR", w.path("run"))
+        .output()
+        .expect("systemd-analyze (package systemd) must be installed");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && said.trim().is_empty(), "{said}");
+}
