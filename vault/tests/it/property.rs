@@ -93,6 +93,25 @@ fn model_clock(logs: &BTreeMap<DeviceId, Vec<MRec>>, known: &BTreeMap<DeviceId, 
         .unwrap_or(0)
 }
 
+/// Adds a write of `node` (device `dev`) to the model, with the clock the
+/// merge rule gives it: one more than the highest it has read.
+fn record(
+    logs: &mut BTreeMap<DeviceId, Vec<MRec>>,
+    node: &mut Node,
+    dev: DeviceId,
+    item: ItemId,
+    value: Option<String>,
+) {
+    let clock = model_clock(logs, &node.known) + 1;
+    logs.get_mut(&dev).expect("log").push(MRec {
+        clock,
+        device: dev,
+        item,
+        value,
+    });
+    *node.known.get_mut(&dev).expect("own") += 1;
+}
+
 fn vault_state(v: &UnlockedVault) -> BTreeMap<ItemId, Option<String>> {
     v.items()
         .map(|i| (i.id, i.password.as_ref().map(|p| p.expose().to_string())))
@@ -165,14 +184,7 @@ fn run(devs: usize, steps: Vec<Step>) -> Result<(), TestCaseError> {
                 let node = &mut nodes[dev];
                 let v = format!("a{value}");
                 let id = node.vault.add(login("item", &v)).expect("add");
-                let clock = model_clock(&logs, &node.known) + 1;
-                logs.get_mut(&ids[dev]).expect("log").push(MRec {
-                    clock,
-                    device: ids[dev],
-                    item: id,
-                    value: Some(v),
-                });
-                *node.known.get_mut(&ids[dev]).expect("own") += 1;
+                record(&mut logs, node, ids[dev], id, Some(v));
             }
             Step::Edit { dev, pick, value } => {
                 let node = &mut nodes[dev];
@@ -185,14 +197,7 @@ fn run(devs: usize, steps: Vec<Step>) -> Result<(), TestCaseError> {
                 node.vault
                     .edit(&id, |i| i.password = Some(v.as_str().into()))
                     .expect("edit");
-                let clock = model_clock(&logs, &node.known) + 1;
-                logs.get_mut(&ids[dev]).expect("log").push(MRec {
-                    clock,
-                    device: ids[dev],
-                    item: id,
-                    value: Some(v),
-                });
-                *node.known.get_mut(&ids[dev]).expect("own") += 1;
+                record(&mut logs, node, ids[dev], id, Some(v));
             }
             Step::Remove { dev, pick } => {
                 let node = &mut nodes[dev];
@@ -202,14 +207,7 @@ fn run(devs: usize, steps: Vec<Step>) -> Result<(), TestCaseError> {
                 }
                 let id = live[pick % live.len()];
                 node.vault.remove(&id).expect("remove");
-                let clock = model_clock(&logs, &node.known) + 1;
-                logs.get_mut(&ids[dev]).expect("log").push(MRec {
-                    clock,
-                    device: ids[dev],
-                    item: id,
-                    value: None,
-                });
-                *node.known.get_mut(&ids[dev]).expect("own") += 1;
+                record(&mut logs, node, ids[dev], id, None);
             }
             Step::Sync {
                 from,
