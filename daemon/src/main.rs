@@ -105,8 +105,9 @@ fn run(args: Args) -> anyhow::Result<()> {
     let st = state::AgentState::new(vault_dir, device, keys, timers, changed_tx);
     let (actor, actor_thread) = actor::spawn(st).context("cannot start the vault thread")?;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread moves bytes; the vault work runs on the actor's thread. A
+    // single-threaded runtime saves a thread hop on every call.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

@@ -170,11 +170,12 @@ pub async fn accept_loop(listener: UnixListener, conn: Connection, uid: u32) {
         let conn = conn.clone();
         tokio::spawn(async move {
             let transport = framing::transport(stream);
+            // A connection's calls run concurrently inside its own task (a
+            // long-poll `watch` must not hold up the calls behind it), without
+            // a task spawn and a thread hop per call.
             BaseChannel::with_defaults(transport)
                 .execute(conn.serve())
-                .for_each(|call| async {
-                    tokio::spawn(call);
-                })
+                .for_each_concurrent(None, |call| call)
                 .await;
             tracing::debug!("client disconnected");
         });
