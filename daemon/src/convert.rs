@@ -44,6 +44,18 @@ pub fn summary(item: &Item) -> ItemSummary {
     }
 }
 
+/// Summaries of `items`, by name (ignoring case), then id.
+pub fn sorted_summaries<'a>(items: impl Iterator<Item = &'a Item>) -> Vec<ItemSummary> {
+    let mut out: Vec<ItemSummary> = items.map(summary).collect();
+    out.sort_by(|a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then(a.id.cmp(&b.id))
+    });
+    out
+}
+
 pub fn data(item: &Item) -> ItemData {
     ItemData {
         id: item.id.to_hex(),

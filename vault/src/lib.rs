@@ -11,6 +11,7 @@
 
 pub mod client_key;
 mod crypto;
+pub mod date;
 mod device;
 mod error;
 pub mod fuzz;

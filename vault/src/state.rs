@@ -85,7 +85,7 @@ impl UnlockedVault {
         device: Device,
     ) -> Result<UnlockedVault> {
         let own = OwnLog::open_locked(&locked.dir, &device.id())?;
-        let cipher = LockedVault::record_cipher(&vault_key);
+        let cipher = Cipher::new(&vault_key);
         let heads = device.load_heads(&locked.header.vault_id);
         let mut v = UnlockedVault {
             locked,

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::client_key::{ClientKey, KeyFingerprint};
-use crate::crypto::Cipher;
 use crate::device::{Device, write_atomic};
 use crate::error::{Result, VaultError};
 use crate::header::{self, Header, KeyMatch, RetiredKey};
@@ -200,11 +199,6 @@ impl LockedVault {
         write_atomic(&self.dir.join(HEADER_FILE), &next.encode())?;
         self.header = next;
         Ok(())
-    }
-
-    /// A cipher over the vault key, for records.
-    pub(crate) fn record_cipher(vault_key: &Key32) -> Cipher {
-        Cipher::new(vault_key)
     }
 }
 

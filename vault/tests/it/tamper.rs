@@ -14,6 +14,17 @@ fn flip(bytes: &[u8], bit: usize) -> Vec<u8> {
     b
 }
 
+/// Writes `value` at `at` in the header and fixes up its checksum, as an
+/// attacker who knows the format would.
+fn patch_header(path: &Path, at: usize, value: u32) {
+    let mut bytes = std::fs::read(path).expect("read");
+    bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    let n = bytes.len();
+    let sum = <sha2::Sha256 as sha2::Digest>::digest(&bytes[..n - 32]);
+    bytes[n - 32..].copy_from_slice(&sum);
+    replace(path, &bytes);
+}
+
 fn replace(path: &Path, bytes: &[u8]) {
     let tmp = path.with_extension("tmp-tamper");
     std::fs::write(&tmp, bytes).expect("write");
@@ -48,14 +59,8 @@ fn a_header_with_a_recomputed_checksum_but_changed_parameters_does_not_unlock() 
     // the checksum gets a header that parses but never opens.
     let (fx, v) = new_vault();
     drop(v);
-    let path = fx.dir.join("vault.idp");
-    let mut bytes = std::fs::read(&path).expect("read");
     let it_at = 8 + 2 + 16 + 8 + 1 + 4; // iterations field
-    bytes[it_at..it_at + 4].copy_from_slice(&3u32.to_le_bytes());
-    let n = bytes.len();
-    let sum = <sha2::Sha256 as sha2::Digest>::digest(&bytes[..n - 32]);
-    bytes[n - 32..].copy_from_slice(&sum);
-    replace(&path, &bytes);
+    patch_header(&fx.dir.join("vault.idp"), it_at, 3);
     let locked = LockedVault::open(&fx.dir).expect("parses");
     assert_eq!(locked.info().kdf.iterations, 3);
     let err = locked
@@ -68,14 +73,12 @@ fn a_header_with_a_recomputed_checksum_but_changed_parameters_does_not_unlock() 
 fn out_of_bounds_kdf_in_a_header_is_refused_unrun() {
     let (fx, v) = new_vault();
     drop(v);
-    let path = fx.dir.join("vault.idp");
-    let mut bytes = std::fs::read(&path).expect("read");
-    let m_at = 8 + 2 + 16 + 8 + 1;
-    bytes[m_at..m_at + 4].copy_from_slice(&(KdfParams::CAP.memory_kib * 4).to_le_bytes());
-    let n = bytes.len();
-    let sum = <sha2::Sha256 as sha2::Digest>::digest(&bytes[..n - 32]);
-    bytes[n - 32..].copy_from_slice(&sum);
-    replace(&path, &bytes);
+    let m_at = 8 + 2 + 16 + 8 + 1; // memory field
+    patch_header(
+        &fx.dir.join("vault.idp"),
+        m_at,
+        KdfParams::CAP.memory_kib * 4,
+    );
     let err = LockedVault::open(&fx.dir).expect_err("refused");
     assert!(matches!(err, VaultError::KdfOutOfBounds { .. }), "{err:?}");
 }
