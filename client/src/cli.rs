@@ -15,7 +15,8 @@ Exit codes:
   5  there is no vault: create one with `idp init`
   6  unlock refused: wrong password or client key, or too many attempts
   7  the agent could not be reached or started
-  8  `idp kit verify`: the kit is readable but is not this vault's current key
+  8  `idp kit verify`, `idp key import`: the kit is readable but is not this
+     vault's current key
 
 Secrets are never taken from arguments or the environment: they come from
 pinentry (set `pinentry` in ~/.config/idp/config.toml), a terminal prompt,
@@ -43,6 +44,9 @@ pub enum Command {
     /// The emergency kit: show the client key, save the kit, check a kit file.
     #[command(subcommand)]
     Kit(KitCommand),
+    /// The client key cached on this device: import it from a kit, forget it.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Add an item.
     Add(AddArgs),
     /// Print an item's secret (its password by default).
@@ -122,6 +126,24 @@ pub enum KitCommand {
     /// Check, without the password, whether a kit file is this vault's
     /// current key; exits 0 only then.
     Verify(KitVerifyArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Cache the client key from an emergency kit file on this device, after
+    /// checking that it is this vault's current key (no password needed).
+    /// Afterwards the password alone unlocks. Exits 8 when the kit is stale
+    /// or another vault's, 1 when it cannot be read.
+    Import(KeyImportArgs),
+    /// Remove the vault's client key from this device's key cache; the next
+    /// unlock asks for it again.
+    Forget,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyImportArgs {
+    /// The kit file (PDF or PNG), under any name.
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -62,6 +62,7 @@ impl From<ProtoError> for CliError {
             | ProtoError::BadKey { .. }
             | ProtoError::Throttled { .. } => Exit::Refused,
             ProtoError::ProtocolMismatch { .. } => Exit::Agent,
+            ProtoError::OtherVault => Exit::KitMismatch,
             _ => Exit::Error,
         };
         Self {

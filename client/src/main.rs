@@ -9,7 +9,6 @@
 mod cli;
 mod commands;
 mod connect;
-mod downloads;
 mod error;
 mod output;
 mod prompt;
@@ -54,6 +53,7 @@ async fn run(command: Command) -> Result<(), CliError> {
         Command::Unlock(a) => cmd::unlock::run(a, &mut env).await,
         Command::Lock => cmd::lock::run().await,
         Command::Kit(k) => cmd::kit::run(k, &mut env).await,
+        Command::Key(k) => cmd::key::run(k).await,
         Command::Add(a) => cmd::add::run(a, &mut env).await,
         Command::Get(a) => cmd::get::run(a).await,
         Command::List(a) => cmd::list::run(a.json).await,

@@ -13,14 +13,17 @@ mod actor;
 mod convert;
 mod harden;
 mod keycache;
+mod keyring;
 mod listen;
 mod logging;
+mod notice;
 mod ops;
 mod server;
 mod state;
 mod sys;
 mod throttle;
 mod timeout;
+mod watcher;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -28,7 +31,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use idp_proto::config::Config;
+use idp_proto::config::{Config, KeyCacheBackend};
 use idp_proto::paths;
 use idp_vault::Device;
 use tokio::signal::unix::{SignalKind, signal};
@@ -92,18 +95,31 @@ fn run(args: Args) -> anyhow::Result<()> {
     };
     let device = Device::load_or_create(&paths::state_dir()?)
         .context("cannot load this device's identity")?;
-    let keys: Box<dyn keycache::KeyCache> = Box::new(keycache::NoCache);
     tracing::info!(
         socket = %bound.path.display(),
         vault = %vault_dir.display(),
         device = %device.id(),
-        key_cache = keys.name(),
         "starting"
     );
+    let choice = match config.key_cache.backend {
+        KeyCacheBackend::Auto => keycache::Choice::Auto,
+        KeyCacheBackend::SecretService => keycache::Choice::SecretService,
+        KeyCacheBackend::Keyutils => keycache::Choice::Keyutils,
+        KeyCacheBackend::None => keycache::Choice::None,
+    };
+    let keyring = keyring::spawn(choice).context("cannot start the keyring thread")?;
+    let notices = notice::spawn().context("cannot start the notification thread")?;
     let (changed_tx, changed_rx) = tokio::sync::watch::channel(0);
     let timers = timeout::LockTimers::new(&config.lock);
-    let st = state::AgentState::new(vault_dir, device, keys, timers, changed_tx);
+    let st = state::AgentState::new(vault_dir, device, timers, changed_tx);
     let (actor, actor_thread) = actor::spawn(st).context("cannot start the vault thread")?;
+    let services = Services {
+        actor: actor.clone(),
+        keyring,
+        notices,
+        changed: changed_rx,
+        downloads: config.downloads,
+    };
 
     // One thread moves bytes; the vault work runs on the actor's thread. A
     // single-threaded runtime saves a thread hop on every call.
@@ -111,7 +127,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let served = runtime.block_on(serve(&bound, &actor, changed_rx, uid, args.ready_stdout));
+    let served = runtime.block_on(serve(&bound, services, uid, args.ready_stdout));
     actor.shutdown();
     let _ = actor_thread.join();
     bound.remove();
@@ -120,10 +136,18 @@ fn run(args: Args) -> anyhow::Result<()> {
     served
 }
 
+/// What the agent runs besides the vault thread.
+struct Services {
+    actor: actor::ActorHandle,
+    keyring: keyring::Keyring,
+    notices: notice::Notices,
+    changed: tokio::sync::watch::Receiver<u64>,
+    downloads: idp_proto::config::DownloadsConfig,
+}
+
 async fn serve(
     bound: &listen::Bound,
-    actor: &actor::ActorHandle,
-    changed: tokio::sync::watch::Receiver<u64>,
+    services: Services,
     uid: u32,
     ready_stdout: bool,
 ) -> anyhow::Result<()> {
@@ -136,10 +160,25 @@ async fn serve(
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let conn = server::Connection {
-        actor: actor.clone(),
-        changed,
+        actor: services.actor.clone(),
+        keyring: services.keyring.clone(),
+        changed: services.changed.clone(),
     };
     let accept = tokio::spawn(server::accept_loop(listener, conn, uid));
+    tokio::spawn(keyring::follow(
+        services.actor.clone(),
+        services.keyring.clone(),
+        services.changed.clone(),
+    ));
+    if services.downloads.watch {
+        tokio::spawn(watcher::run(watcher::Watcher {
+            actor: services.actor,
+            keyring: services.keyring,
+            notices: services.notices,
+            dir: services.downloads.dir.or_else(paths::download_dir),
+            delete_imported: services.downloads.delete_imported,
+        }));
+    }
 
     if let Err(e) = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]) {
         tracing::warn!(error = %e, "could not notify systemd");

@@ -14,19 +14,31 @@ use idp_proto::{
     KeyCheck, KitMaterial, PROTOCOL_VERSION, ProtoError, Secret, Status, TotpCode, UnlockRequest,
     framing,
 };
+use idp_vault::ClientKey;
 use tarpc::context::Context;
 use tarpc::server::{BaseChannel, Channel};
 use tokio::net::UnixListener;
 use tokio::sync::watch;
 
 use crate::actor::ActorHandle;
+use crate::keyring::{self, Keyring};
 use crate::ops;
+use crate::state::Vault;
 
 /// What each connection needs; cloned per call.
 #[derive(Clone, Debug)]
 pub struct Connection {
     pub actor: ActorHandle,
+    pub keyring: Keyring,
     pub changed: watch::Receiver<u64>,
+}
+
+/// A typed key, checked here so that a typo is refused before the vault
+/// thread is asked anything.
+fn parse_key(typed: &Secret) -> Result<ClientKey, ProtoError> {
+    ClientKey::parse(typed.expose()).map_err(|e| ProtoError::BadKey {
+        reason: e.to_string(),
+    })
 }
 
 /// The longest a `watch` call waits before answering anyway.
@@ -66,13 +78,38 @@ impl Agent for Connection {
     }
 
     async fn init(self, _: Context, request: InitRequest) -> Result<InitReply, ProtoError> {
-        self.actor.call(move |st| ops::init::run(st, request)).await
+        let mut reply = self
+            .actor
+            .call(move |st| ops::init::run(st, request))
+            .await?;
+        let key = parse_key(&reply.client_key)?;
+        if self.cache(key).await {
+            reply.status = self.actor.call(ops::status::run).await?;
+        }
+        Ok(reply)
     }
 
     async fn unlock(self, _: Context, request: UnlockRequest) -> Result<Status, ProtoError> {
-        self.actor
-            .call(move |st| ops::unlock::run(st, request))
-            .await
+        let typed = request.client_key.as_ref().map(parse_key).transpose()?;
+        let key = match &typed {
+            Some(k) => Some(k.clone()),
+            None => self.cached_key().await?,
+        };
+        let password = request.password;
+        let status = self
+            .actor
+            .call(move |st| ops::unlock::run(st, &password, key))
+            .await?;
+        match typed {
+            // A typed key that unlocked is the current key: remember it.
+            Some(key) if !status.key_known => {
+                if self.cache(key).await {
+                    return self.actor.call(ops::status::run).await;
+                }
+                Ok(status)
+            }
+            _ => Ok(status),
+        }
     }
 
     async fn lock(self, _: Context) -> Result<Status, ProtoError> {
@@ -137,6 +174,61 @@ impl Agent for Connection {
         self.actor
             .call(move |st| ops::check_key::run(st, &vault_id, &key))
             .await
+    }
+
+    async fn forget_key(self, _: Context) -> Result<Status, ProtoError> {
+        ops::forget_key::run(&self.actor, &self.keyring).await
+    }
+
+    async fn import_key(
+        self,
+        _: Context,
+        vault_id: String,
+        key: Secret,
+    ) -> Result<Status, ProtoError> {
+        ops::import_key::run(&self.actor, &self.keyring, vault_id, key).await
+    }
+}
+
+impl Connection {
+    /// The cached key of the locked vault, read on the keyring thread. A
+    /// cache that fails is logged and treated as holding nothing, so the
+    /// person is asked for the key.
+    async fn cached_key(&self) -> Result<Option<ClientKey>, ProtoError> {
+        let vault = self
+            .actor
+            .call(|st| {
+                Ok(match st.vault {
+                    Vault::Locked(_) => keyring::current_vault(st),
+                    _ => None,
+                })
+            })
+            .await?;
+        let Some((id, _)) = vault else {
+            return Ok(None);
+        };
+        match self.keyring.load(id).await {
+            Ok(found) => Ok(found),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the key cache; the key must be typed");
+                Ok(None)
+            }
+        }
+    }
+
+    /// Caches the key of the vault just unlocked or created; a cache that
+    /// fails leaves the vault open and says so in `status`.
+    async fn cache(&self, key: ClientKey) -> bool {
+        let vault = self
+            .actor
+            .call(|st| Ok(keyring::current_vault(st).filter(|_| st.key_view.usable)))
+            .await;
+        let Ok(Some((id, name))) = vault else {
+            return false;
+        };
+        keyring::remember(&self.actor, &self.keyring, id, name, key)
+            .await
+            .is_ok()
     }
 }
 

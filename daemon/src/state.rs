@@ -20,7 +20,7 @@ use idp_proto::ProtoError;
 use idp_vault::{Device, Item, ItemId, LockedVault, UnlockedVault, VaultError};
 use tokio::sync::watch;
 
-use crate::keycache::KeyCache;
+use crate::keyring::KeyView;
 use crate::throttle::Throttle;
 use crate::timeout::{LockReason, LockTimers};
 
@@ -38,7 +38,8 @@ pub struct AgentState {
     pub vault_dir: PathBuf,
     pub device: Device,
     pub vault: Vault,
-    pub keys: Box<dyn KeyCache>,
+    /// What the key cache holds, as last looked up (no keyring call here).
+    pub key_view: KeyView,
     pub timers: LockTimers,
     pub throttle: Throttle,
     /// Items in the unlocked vault, kept here because the vault counts by
@@ -52,7 +53,6 @@ impl AgentState {
     pub fn new(
         vault_dir: PathBuf,
         device: Device,
-        keys: Box<dyn KeyCache>,
         timers: LockTimers,
         changed: watch::Sender<u64>,
     ) -> Self {
@@ -60,7 +60,7 @@ impl AgentState {
             vault_dir,
             device,
             vault: Vault::None,
-            keys,
+            key_view: KeyView::default(),
             timers,
             throttle: Throttle::default(),
             item_count: 0,

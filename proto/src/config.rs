@@ -7,6 +7,14 @@
 //! [lock]
 //! idle = "15m"      # lock after this long without use
 //! max = "12h"       # lock this long after unlocking, used or not
+//!
+//! [key_cache]
+//! backend = "auto"  # auto | secret-service | keyutils | none
+//!
+//! [downloads]
+//! dir = "/home/me/Downloads"  # default: XDG_DOWNLOAD_DIR, else ~/Downloads
+//! watch = true                # look for emergency kits dropped there
+//! delete_imported = false     # delete a kit file once its key is cached
 //! ```
 //!
 //! Durations are a number followed by `s`, `m` or `h`. Unknown keys are
@@ -27,6 +35,51 @@ pub struct Config {
     pub pinentry: Option<PathBuf>,
     #[serde(default)]
     pub lock: LockConfig,
+    #[serde(default)]
+    pub key_cache: KeyCacheConfig,
+    #[serde(default)]
+    pub downloads: DownloadsConfig,
+}
+
+/// Where the agent caches the client key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeyCacheConfig {
+    pub backend: KeyCacheBackend,
+}
+
+/// Which key caches the agent may use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KeyCacheBackend {
+    /// The Secret Service, else kernel keyutils, else none.
+    #[default]
+    Auto,
+    SecretService,
+    Keyutils,
+    /// Never cache: every unlock asks for the key.
+    None,
+}
+
+/// The Downloads watcher, which finds emergency kits dropped there.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DownloadsConfig {
+    /// The folder to watch; default: the XDG download folder.
+    pub dir: Option<PathBuf>,
+    pub watch: bool,
+    /// Delete a kit file once its key is cached.
+    pub delete_imported: bool,
+}
+
+impl Default for DownloadsConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            watch: true,
+            delete_imported: false,
+        }
+    }
 }
 
 /// Auto-lock timers.
@@ -101,6 +154,20 @@ mod tests {
         assert_eq!(c.lock.idle, Duration::from_secs(900));
         assert_eq!(c.lock.max, Duration::from_secs(43200));
         assert_eq!(c.pinentry, None);
+        assert_eq!(c.key_cache.backend, KeyCacheBackend::Auto);
+        assert!(c.downloads.watch && !c.downloads.delete_imported);
+    }
+
+    #[test]
+    fn key_cache_and_downloads() {
+        let c = Config::parse(
+            "[key_cache]\nbackend = \"keyutils\"\n[downloads]\ndir = \"/dl\"\ndelete_imported = true\n",
+        )
+        .expect("parse");
+        assert_eq!(c.key_cache.backend, KeyCacheBackend::Keyutils);
+        assert_eq!(c.downloads.dir, Some(PathBuf::from("/dl")));
+        assert!(c.downloads.delete_imported && c.downloads.watch);
+        assert!(Config::parse("[key_cache]\nbackend = \"kwallet\"\n").is_err());
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub enum ProtoError {
     Invalid { reason: String },
     #[error("{message}")]
     Vault { message: String },
+    #[error("this device cannot cache the client key: {reason}")]
+    NoKeyCache { reason: String },
+    #[error("this kit belongs to another vault")]
+    OtherVault,
 }
 
 impl ProtoError {
@@ -71,6 +75,14 @@ impl ProtoError {
                 "name the item by its id, shown by `idp search NAME --json`".into()
             }
             Self::Invalid { .. } => "see `idp help` for what each option accepts".into(),
+            Self::NoKeyCache { .. } => {
+                "unlock with the key typed (`idp unlock`), or start a Secret Service \
+                 (gnome-keyring) in your session; `idp status` shows the cache"
+                    .into()
+            }
+            Self::OtherVault => {
+                "find the kit made for this vault (`idp status` shows its key fingerprint)".into()
+            }
             Self::Vault { .. } => {
                 "check the vault folder and the agent's log (journalctl --user -u idp-agent, or \
                  the state folder's agent.log)"
@@ -113,6 +125,10 @@ mod tests {
             ProtoError::Vault {
                 message: "disk full".into(),
             },
+            ProtoError::NoKeyCache {
+                reason: "no session bus".into(),
+            },
+            ProtoError::OtherVault,
         ];
         for e in all {
             assert!(!e.to_string().is_empty());

@@ -33,7 +33,7 @@ pub use types::{
 
 /// The protocol this build speaks. Bump it on any incompatible change to the
 /// service or the types; both ends refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The largest frame either end accepts, in bytes.
 pub const MAX_FRAME: usize = 1024 * 1024;
@@ -80,4 +80,9 @@ pub trait Agent {
     /// Whether `key`, read from a kit naming `vault_id`, belongs to this
     /// vault; needs no password, works while locked.
     async fn check_key(vault_id: String, key: Secret) -> Result<KeyCheck, ProtoError>;
+    /// Removes this vault's client key from this device's key cache.
+    async fn forget_key() -> Result<Status, ProtoError>;
+    /// Caches `key`, read from a kit naming `vault_id`, after checking that
+    /// it is this vault's current key; needs no password.
+    async fn import_key(vault_id: String, key: Secret) -> Result<Status, ProtoError>;
 }

@@ -45,6 +45,15 @@ pub struct Status {
     /// Seconds before another unlock attempt is accepted, after repeated
     /// failures.
     pub retry_after: Option<u64>,
+    /// Whether this device's key cache holds the vault's current client
+    /// key, so that the password alone unlocks.
+    pub key_known: bool,
+    /// Which cache backs it (`Secret Service`, `kernel keyutils …`), or
+    /// `none (why)`.
+    pub key_cache: String,
+    /// Something to tell about the key: a stale cached key, a cache that
+    /// failed, a kit found in Downloads.
+    pub key_note: Option<String>,
 }
 
 /// What anyone may know about a vault without unlocking it.

@@ -37,6 +37,9 @@ pub const FAST_KDF: [&str; 6] = [
 pub struct World {
     pub dir: tempfile::TempDir,
     pub bins: PathBuf,
+    /// More environment for `idp` and the agent it starts (a test session
+    /// bus, for one).
+    pub env: Vec<(String, String)>,
 }
 
 impl World {
@@ -45,22 +48,37 @@ impl World {
         for d in ["home", "run", "config/idp", "data", "state"] {
             std::fs::create_dir_all(dir.path().join(d)).expect("mkdir");
         }
-        World {
+        let w = World {
             dir,
             bins: bin_dir(),
-        }
+            env: Vec::new(),
+        };
+        w.config("");
+        w
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
 
+    /// The Downloads folder the agent watches (no user-dirs.dirs here).
+    pub fn downloads(&self) -> PathBuf {
+        self.path("home/Downloads")
+    }
+
     pub fn socket(&self) -> PathBuf {
         self.path("run/idp/agent.sock")
     }
 
-    /// Writes config.toml.
+    /// Writes config.toml. Unless `text` has a `[key_cache]` section, the
+    /// agent caches no key, so that a test's outcome does not depend on the
+    /// kernel keyring of the user running it; tests of the cache use a
+    /// private [`crate::session::Session`] and say so.
     pub fn config(&self, text: &str) {
+        let mut text = text.to_owned();
+        if !text.contains("[key_cache]") {
+            text.push_str("\n[key_cache]\nbackend = \"none\"\n");
+        }
         std::fs::write(self.path("config/idp/config.toml"), text).expect("config");
     }
 
@@ -72,7 +90,8 @@ impl World {
             .env("XDG_CONFIG_HOME", self.path("config"))
             .env("XDG_DATA_HOME", self.path("data"))
             .env("XDG_STATE_HOME", self.path("state"))
-            .env("IDP_LOG", "info");
+            .env("IDP_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {

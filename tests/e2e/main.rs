@@ -3,9 +3,12 @@
 
 mod crash;
 mod harness;
+mod hostile_downloads;
+mod keyring;
 mod kit;
 mod lifecycle;
 mod protocol;
 mod security;
+mod session;
 mod snapshots;
 mod units;

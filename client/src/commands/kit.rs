@@ -20,7 +20,7 @@ use crate::Env;
 use crate::cli::{KitCommand, KitSaveArgs, KitShowArgs, KitVerifyArgs};
 use crate::connect::{Agent, connect, ctx};
 use crate::error::{CliError, Exit};
-use crate::{downloads, output};
+use crate::output;
 
 pub async fn run(command: KitCommand, env: &mut Env) -> Result<(), CliError> {
     match command {
@@ -122,7 +122,7 @@ async fn save(args: KitSaveArgs, env: &mut Env) -> Result<(), CliError> {
     } else {
         KitFormat::Pdf
     };
-    let dir = match args.dir.or_else(downloads::dir) {
+    let dir = match args.dir.or_else(idp_proto::paths::download_dir) {
         Some(d) => d,
         None => {
             return Err(CliError::new(

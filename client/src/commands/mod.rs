@@ -8,6 +8,7 @@ pub mod generate;
 pub mod get;
 pub mod history;
 pub mod init;
+pub mod key;
 pub mod kit;
 pub mod list;
 pub mod lock;

@@ -64,9 +64,18 @@ pub async fn run(json: bool) -> Result<(), CliError> {
         output::line(&format!("throttled:  next unlock attempt in {wait} s"))?;
     }
     output::line(&format!(
-        "key:        fingerprint {}",
-        vault.key_fingerprint
+        "key:        fingerprint {}; {}",
+        vault.key_fingerprint,
+        if status.key_known {
+            "known on this device"
+        } else {
+            "not known on this device"
+        }
     ))?;
+    output::line(&format!("key cache:  {}", status.key_cache))?;
+    if let Some(note) = &status.key_note {
+        output::line(&format!("note:       {note}"))?;
+    }
     output::line(&format!(
         "kdf:        Argon2id {} MiB, {} passes, {} lanes",
         vault.kdf.memory_kib / 1024,

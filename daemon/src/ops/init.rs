@@ -1,4 +1,5 @@
-//! `init`: creates the vault, leaves it unlocked, returns the client key.
+//! `init`: creates the vault, leaves it unlocked, returns the client key
+//! (which the RPC handler then caches).
 
 use std::time::Instant;
 
@@ -26,7 +27,6 @@ pub fn run(st: &mut AgentState, req: InitRequest) -> Result<InitReply, ProtoErro
         .map_err(vault_error)?;
     let info = vault.info();
     tracing::info!(vault = %info.vault_id, kdf = %info.kdf, "vault created");
-    st.keys.store(&info.vault_id, &key);
     let client_key = Secret::new(key.expose_grouped().expose());
     st.vault = Vault::Unlocked(vault);
     st.recount();

@@ -1,41 +1,59 @@
-//! `status`: the state, the vault's public header, time to auto-lock.
+//! `status`: the state, the vault's public header, time to auto-lock, and
+//! what the key cache holds (as last looked up: no keyring call here).
 
 use std::time::Instant;
 
 use idp_proto::{ProtoError, State, Status};
 
 use crate::convert::vault_summary;
+use crate::keyring::Known;
 use crate::state::{AgentState, Vault};
 
 pub fn run(st: &mut AgentState) -> Result<Status, ProtoError> {
     st.notice_vault();
     let now = Instant::now();
-    let (state, vault, items) = match &st.vault {
-        Vault::None => (State::NoVault, None, None),
-        Vault::Locked(v) => {
-            let info = v.info();
-            let key_known = st.keys.load(&info.vault_id).is_some();
-            (
-                State::Locked { key_known },
-                Some(vault_summary(&info)),
-                None,
-            )
-        }
-        Vault::Unlocked(v) => (
-            State::Unlocked,
-            Some(vault_summary(&v.info())),
-            Some(st.item_count),
+    let info = match &st.vault {
+        Vault::None => None,
+        Vault::Locked(v) => Some(v.info()),
+        Vault::Unlocked(v) => Some(v.info()),
+    };
+    let known = match &info {
+        Some(i) => st.key_view.about(&i.vault_id).clone(),
+        None => Known::Unchecked,
+    };
+    let key_known = known == Known::Current;
+    let state = match &st.vault {
+        Vault::None => State::NoVault,
+        Vault::Locked(_) => State::Locked { key_known },
+        Vault::Unlocked(_) => State::Unlocked,
+    };
+    let key_note = match known {
+        Known::Stale => Some(
+            "the key cached on this device was replaced (rotated) elsewhere: import the new \
+             kit (`idp key import FILE`, or drop it into Downloads) or type the new key at \
+             `idp unlock`"
+                .to_owned(),
         ),
+        Known::Failed(why) => Some(format!("the key cache failed: {why}")),
+        Known::Current => st
+            .key_view
+            .kit
+            .as_ref()
+            .map(|k| format!("emergency kit found in {k}: unlock with your password")),
+        Known::Absent | Known::Unchecked => None,
     };
     let left = st.timers.left(now);
     Ok(Status {
         state,
         generation: st.generation(),
         vault_dir: st.vault_dir.display().to_string(),
-        vault,
-        items,
+        vault: info.as_ref().map(vault_summary),
+        items: matches!(st.vault, Vault::Unlocked(_)).then_some(st.item_count),
         idle_lock_in: left.map(|(idle, _)| idle.as_secs()),
         max_lock_in: left.map(|(_, max)| max.as_secs()),
         retry_after: st.throttle.retry_after(now),
+        key_known,
+        key_cache: st.key_view.cache.clone(),
+        key_note,
     })
 }

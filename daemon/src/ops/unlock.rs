@@ -1,16 +1,22 @@
 //! `unlock`: both secrets in, the vault open. Throttled after repeated
 //! wrong passwords; every attempt that gets past the key check runs the
-//! full KDF.
+//! full KDF. The key is the one typed, or the one the RPC handler read from
+//! the key cache before sending this job (the vault thread never waits on
+//! the keyring).
 
 use std::time::Instant;
 
-use idp_proto::{ProtoError, Status, UnlockRequest};
+use idp_proto::{ProtoError, Secret, Status};
 use idp_vault::{ClientKey, KeyMatch, VaultError};
 
 use crate::convert::{from_wire, vault_error};
 use crate::state::{AgentState, Vault};
 
-pub fn run(st: &mut AgentState, req: UnlockRequest) -> Result<Status, ProtoError> {
+pub fn run(
+    st: &mut AgentState,
+    password: &Secret,
+    key: Option<ClientKey>,
+) -> Result<Status, ProtoError> {
     st.notice_vault();
     let locked = match &st.vault {
         Vault::Unlocked(_) => return super::status::run(st),
@@ -25,25 +31,19 @@ pub fn run(st: &mut AgentState, req: UnlockRequest) -> Result<Status, ProtoError
         .check(Instant::now())
         .map_err(|retry_after| ProtoError::Throttled { retry_after })?;
     let vault_id = locked.info().vault_id;
-    let key = match &req.client_key {
-        Some(typed) => ClientKey::parse(typed.expose()).map_err(|e| ProtoError::BadKey {
-            reason: e.to_string(),
-        })?,
-        None => st.keys.load(&vault_id).ok_or(ProtoError::KeyNeeded)?,
-    };
+    let key = key.ok_or(ProtoError::KeyNeeded)?;
     match locked.check_key(&key) {
         KeyMatch::Current => {}
         KeyMatch::Stale { .. } => return Err(ProtoError::StaleKey),
         KeyMatch::Foreign => return Err(ProtoError::ForeignKey),
     }
-    let password = from_wire(&req.password);
+    let password = from_wire(password);
     match locked.unlock(&password, &key, &st.device) {
         Ok(vault) => {
             for w in vault.warnings() {
                 tracing::warn!(warning = ?w, "vault opened with a warning");
             }
             st.throttle.succeeded();
-            st.keys.store(&vault_id, &key);
             st.vault = Vault::Unlocked(vault);
             st.recount();
             st.timers.start(Instant::now());

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Time from an emergency kit landing in Downloads to its key being cached
+# by the agent (Secret Service), and `secret-tool lookup` of the cached item.
+#
+#   bench/kit-to-cache.sh [RUNS] [pdf|png]     (default 50 pdf)
+#
+# Needs: dbus-daemon (dbus-run-session), gnome-keyring, libsecret-tools,
+# hyperfine. Everything runs in private HOME/XDG trees and a private D-Bus
+# session, and is stopped at the end.
+set -euo pipefail
+RUNS=${1:-50}
+FORMAT=${2:-pdf}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+cargo build --release -q -p idp-cli -p idp-agent -p idp-kit --manifest-path "$ROOT/Cargo.toml"
+export BIN=$TARGET/release RUNS FORMAT ROOT
+W=$(mktemp -d /tmp/idp-bench-kit.XXXXXX)
+export W
+trap 'rm -rf "$W"' EXIT
+
+dbus-run-session -- bash -c '
+    set -euo pipefail
+    mkdir -m 700 "$W/krun"
+    echo -n keyring-password | XDG_RUNTIME_DIR=$W/krun XDG_DATA_HOME=$W/kdata HOME=$W \
+        gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null &
+    GKD=$!
+    trap "kill $GKD 2>/dev/null || true" EXIT
+    for _ in $(seq 100); do
+        secret-tool search --all nothing nothing >/dev/null 2>&1 && break; sleep 0.1
+    done
+    /usr/bin/python3 "$ROOT/bench/kit-to-cache.py" "$BIN" "$W" "$RUNS" "$FORMAT"
+'
