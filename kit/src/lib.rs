@@ -15,6 +15,7 @@
 
 mod error;
 pub mod fuzz;
+pub mod helper;
 mod info;
 mod naming;
 mod payload;

@@ -14,7 +14,8 @@
 use std::fmt;
 
 /// The two kinds of kit file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum KitFormat {
     /// The A4 page for printing.
@@ -29,6 +30,23 @@ impl fmt::Display for KitFormat {
             KitFormat::Pdf => "PDF",
             KitFormat::Png => "PNG",
         })
+    }
+}
+
+impl KitFormat {
+    /// The format as `idp-kit` names it on its command line.
+    pub fn arg(self) -> &'static str {
+        match self {
+            KitFormat::Pdf => "pdf",
+            KitFormat::Png => "png",
+        }
+    }
+
+    /// The format `arg` names, if any.
+    pub fn from_arg(arg: &str) -> Option<Self> {
+        [KitFormat::Pdf, KitFormat::Png]
+            .into_iter()
+            .find(|f| f.arg() == arg)
     }
 }
 

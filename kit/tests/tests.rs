@@ -4,6 +4,7 @@
 mod support;
 
 mod degraded;
+mod helper;
 mod hostile;
 mod independent;
 mod round_trip;

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-/// The folder holding the built `idp` and `idp-agent`.
+/// The folder holding the built `idp`, `idp-agent` and `idp-kit`.
 pub fn bin_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("IDP_BIN_DIR") {
         return PathBuf::from(d);
@@ -17,7 +17,9 @@ pub fn bin_dir() -> PathBuf {
         .expect("target folder")
         .to_path_buf();
     assert!(
-        dir.join("idp").is_file() && dir.join("idp-agent").is_file(),
+        ["idp", "idp-agent", "idp-kit"]
+            .iter()
+            .all(|b| dir.join(b).is_file()),
         "build the binaries first: cargo build --workspace (looked in {})",
         dir.display()
     );

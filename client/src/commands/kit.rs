@@ -4,14 +4,15 @@
 //! Showing or saving the key needs the vault unlocked and the password typed
 //! again: the agent checks it with a full key derivation. Verifying a kit
 //! needs no password: the vault header's key fingerprints answer it. Kit
-//! files are read here, in the client, with the kit crate's size, page,
-//! pixel and time limits.
+//! files are read and drawn by the `idp-kit` helper process, under its own
+//! limits, so a hostile file cannot take `idp` down with it.
 
 use std::io::IsTerminal;
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
-use idp_kit::{FoundKit, KitFormat, KitInfo, Limits, QrModules};
+use idp_kit::helper::{Helper, ReadKit, RenderRequest};
+use idp_kit::{KitFormat, QrModules};
 use idp_proto::{KeyCheck, KitMaterial, Secret};
 use idp_vault::{ClientKey, VaultId};
 use serde::Serialize;
@@ -147,14 +148,15 @@ async fn save(args: KitSaveArgs, env: &mut Env) -> Result<(), CliError> {
         "Saving the emergency kit needs your password again.",
     )
     .await?;
-    let info = KitInfo {
-        vault_name: &m.vault_name,
-        vault_id,
-        created: UNIX_EPOCH + Duration::from_millis(u64::try_from(m.key_created).unwrap_or(0)),
-        key: &key,
-    };
-    let path = idp_kit::save(&dir, format, &info)
-        .map_err(|e| CliError::new(Exit::Error, e.to_string(), "name another folder with --dir"))?;
+    let created = UNIX_EPOCH + Duration::from_millis(u64::try_from(m.key_created).unwrap_or(0));
+    let request = RenderRequest::new(&m.vault_name, &vault_id, &key, created);
+    drop(key);
+    let path = tokio::task::spawn_blocking(move || {
+        Helper::beside_current_exe().render(format, &dir, &request)
+    })
+    .await
+    .map_err(|e| CliError::new(Exit::Error, e.to_string(), "try again"))?
+    .map_err(|e| CliError::new(Exit::Error, e.to_string(), "name another folder with --dir"))?;
     output::line(&format!(
         "saved {}\n\
          Print it or keep it offline (with the password apart), then delete this copy:\n\
@@ -173,19 +175,24 @@ struct Verdict {
     check: KeyCheck,
 }
 
-fn read_kit(file: &Path) -> Result<FoundKit, CliError> {
-    idp_kit::recognise_file(file, &Limits::default()).map_err(|e| {
-        CliError::new(
-            Exit::Error,
-            format!("{}: {e}", file.display()),
-            "use another copy of the kit, or type the key with `idp unlock`",
-        )
-    })
+/// Reads a kit file through the helper process.
+async fn read_kit(file: &Path) -> Result<ReadKit, CliError> {
+    let owned = file.to_path_buf();
+    tokio::task::spawn_blocking(move || Helper::beside_current_exe().read(&owned))
+        .await
+        .map_err(|e| CliError::new(Exit::Error, e.to_string(), "try again"))?
+        .map_err(|e| {
+            CliError::new(
+                Exit::Error,
+                format!("{}: {e}", file.display()),
+                "use another copy of the kit, or type the key with `idp unlock`",
+            )
+        })
 }
 
 /// Reads a kit file and asks the agent whether it is this vault's key.
-pub async fn check(agent: &Agent, file: &Path) -> Result<(FoundKit, KeyCheck), CliError> {
-    let found = read_kit(file)?;
+pub async fn check(agent: &Agent, file: &Path) -> Result<(ReadKit, KeyCheck), CliError> {
+    let found = read_kit(file).await?;
     let check = agent
         .client
         .check_key(
@@ -225,7 +232,7 @@ async fn verify(args: KitVerifyArgs) -> Result<(), CliError> {
         output::json(&Verdict {
             file: args.file.display().to_string(),
             vault_id: found.vault_id.to_hex(),
-            read_from: found.method.to_string(),
+            read_from: found.method.clone(),
             check,
         })?;
         return verdict.map(drop);
