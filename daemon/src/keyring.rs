@@ -92,8 +92,14 @@ impl Keyring {
         self.call(QUICK, move |c| c.load(&vault)).await?
     }
 
-    pub async fn store(&self, vault: VaultId, name: String, key: ClientKey) -> Result<(), CacheError> {
-        self.call(SLOW, move |c| c.store(&vault, &name, &key)).await?
+    pub async fn store(
+        &self,
+        vault: VaultId,
+        name: String,
+        key: ClientKey,
+    ) -> Result<(), CacheError> {
+        self.call(SLOW, move |c| c.store(&vault, &name, &key))
+            .await?
     }
 
     pub async fn forget(&self, vault: VaultId) -> Result<bool, CacheError> {
@@ -250,7 +256,11 @@ pub async fn remember(
 
 /// Follows the agent's state: names the backend once it is open, and looks
 /// the key up whenever the vault changes and it has not been looked up.
-pub async fn follow(actor: ActorHandle, keyring: Keyring, mut changed: tokio::sync::watch::Receiver<u64>) {
+pub async fn follow(
+    actor: ActorHandle,
+    keyring: Keyring,
+    mut changed: tokio::sync::watch::Receiver<u64>,
+) {
     let (cache, usable) = match keyring.describe().await {
         Ok(d) => d,
         Err(e) => (format!("none ({e})"), false),

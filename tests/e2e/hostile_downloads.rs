@@ -78,8 +78,8 @@ fn hostile_files_named_like_kits_are_not_opened_and_the_agent_stays_responsive()
         0,
     )
     .expect("fifo");
-    let sparse = std::fs::File::create(dl.join("IDP_CLIENT_KEY_EMERGENCY_KIT3333333.png"))
-        .expect("sparse");
+    let sparse =
+        std::fs::File::create(dl.join("IDP_CLIENT_KEY_EMERGENCY_KIT3333333.png")).expect("sparse");
     sparse.set_len(10 << 30).expect("10 GiB sparse");
     drop(sparse);
     write_pdf_bomb(&dl.join("ID Protection client key 44444.pdf"));
@@ -105,8 +105,17 @@ fn hostile_files_named_like_kits_are_not_opened_and_the_agent_stays_responsive()
     slowest = slowest.max(prompt_status(&w));
     eprintln!("slowest idp status under hostile Downloads: {slowest:?}");
 
-    assert_eq!(session.cached_key(&vault_id), None, "the symlink was followed");
-    assert!(!session.notices().iter().any(|(s, _)| s.starts_with("Emergency kit found")));
+    assert_eq!(
+        session.cached_key(&vault_id),
+        None,
+        "the symlink was followed"
+    );
+    assert!(
+        !session
+            .notices()
+            .iter()
+            .any(|(s, _)| s.starts_with("Emergency kit found"))
+    );
     let rss_after = rss_kib(pid);
     assert!(
         rss_after < rss_before + 64 * 1024,

@@ -35,7 +35,14 @@ impl Origin {
         let out = self
             .world
             .idp(
-                &["kit", "save", flag, "--dir", dir.to_str().expect("utf8"), "--password-stdin"],
+                &[
+                    "kit",
+                    "save",
+                    flag,
+                    "--dir",
+                    dir.to_str().expect("utf8"),
+                    "--password-stdin",
+                ],
                 &format!("{}\n", self.password),
             )
             .ok();
@@ -84,6 +91,16 @@ pub fn status_json(w: &World) -> serde_json::Value {
     serde_json::from_str(&w.idp(&["status", "--json"], "").ok()).expect("status json")
 }
 
+/// `idp status --json` once the agent has opened its key cache and looked
+/// the vault's key up (it does so in the background after starting).
+pub fn settled_status(w: &World) -> serde_json::Value {
+    within(Duration::from_secs(5), || {
+        let st = status_json(w);
+        (st["key_cache"] != "opening").then_some(st)
+    })
+    .expect("the agent opens its key cache")
+}
+
 /// Copies `kit` into the world's Downloads under its own name.
 pub fn drop_kit(w: &World, kit: &Path) -> PathBuf {
     let target = w.downloads().join(kit.file_name().expect("name"));
@@ -97,11 +114,18 @@ fn new_device_learns_the_key_from_a_kit(flag: &str) {
     let session = Session::start();
     let w = new_device(&session, &origin.vault_dir());
 
-    let st = status_json(&w);
-    assert_eq!(st["state"], serde_json::json!({"locked": {"key_known": false}}));
+    let st = settled_status(&w);
+    assert_eq!(
+        st["state"],
+        serde_json::json!({"locked": {"key_known": false}})
+    );
     assert_eq!(st["key_cache"], "Secret Service");
     let vault_id = st["vault"]["id"].as_str().expect("id").to_owned();
-    assert!(w.idp(&["status"], "").ok().contains("not known on this device"));
+    assert!(
+        w.idp(&["status"], "")
+            .ok()
+            .contains("not known on this device")
+    );
     assert_eq!(session.cached_key(&vault_id), None);
 
     drop_kit(&w, &kit);
@@ -119,7 +143,10 @@ fn new_device_learns_the_key_from_a_kit(flag: &str) {
     let st = status_json(&w);
     assert_eq!(st["key_known"], true);
     assert!(
-        st["key_note"].as_str().unwrap_or_default().contains("emergency kit found"),
+        st["key_note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("emergency kit found"),
         "{st}"
     );
 
@@ -154,7 +181,8 @@ fn rotate_key(dir: &Path, password: &str, key: &str, state: &Path) {
 fn stale_kits_and_kits_of_another_vault_are_refused_with_a_notice() {
     let origin = Origin::new("stale password");
     let stale = origin.kit("--pdf");
-    let other = Origin::new("other password").kit("--png");
+    let other_origin = Origin::new("other password");
+    let other = other_origin.kit("--png");
     let session = Session::start();
     let w = new_device(&session, &origin.vault_dir());
     rotate_key(
@@ -175,7 +203,8 @@ fn stale_kits_and_kits_of_another_vault_are_refused_with_a_notice() {
             .into_iter()
             .find(|(s, _)| s == "Stale emergency kit")
     });
-    let (_, body) = notice.unwrap_or_else(|| panic!("notices: {:?}\n{}", session.notices(), w.log()));
+    let (_, body) =
+        notice.unwrap_or_else(|| panic!("notices: {:?}\n{}", session.notices(), w.log()));
     assert!(body.contains("nothing was cached"), "{body}");
 
     drop_kit(&w, &other);
@@ -196,7 +225,10 @@ fn stale_kits_and_kits_of_another_vault_are_refused_with_a_notice() {
         let err = w
             .idp(&["key", "import", kit.to_str().expect("utf8")], "")
             .fails(8);
-        assert!(err.contains("stale") || err.contains("another vault"), "{err}");
+        assert!(
+            err.contains("stale") || err.contains("another vault"),
+            "{err}"
+        );
     }
     assert_eq!(session.cached_key(&vault_id), None);
 }
@@ -245,7 +277,8 @@ fn key_import_and_forget_with_the_secret_service() {
         Some(origin.canonical_key().as_str())
     );
     w.idp(&["lock"], "").ok();
-    w.idp(&["unlock", "--password-stdin"], "import password\n").ok();
+    w.idp(&["unlock", "--password-stdin"], "import password\n")
+        .ok();
 }
 
 #[test]
@@ -261,19 +294,29 @@ fn keyutils_caches_the_key_where_no_secret_service_runs() {
         .arg("status");
     w.envs(&mut first);
     let out = first.output().expect("keyctl (package keyutils)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let mut args = vec!["init", "--password-stdin"];
     args.extend(FAST_KDF);
     let out = w.idp(&args, "keyutils password\n").ok();
     assert!(out.contains('-'), "{out}");
     w.idp(&["lock"], "").ok();
-    let st = status_json(&w);
+    let st = settled_status(&w);
     assert!(
-        st["key_cache"].as_str().unwrap_or_default().starts_with("kernel keyutils"),
+        st["key_cache"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("kernel keyutils"),
         "{st}"
     );
-    assert_eq!(st["state"], serde_json::json!({"locked": {"key_known": true}}));
+    assert_eq!(
+        st["state"],
+        serde_json::json!({"locked": {"key_known": true}})
+    );
     w.idp(&["unlock", "--password-stdin"], "keyutils password\n")
         .ok();
     w.idp(&["key", "forget"], "").ok();
@@ -289,7 +332,7 @@ fn without_any_key_cache_status_says_why_and_the_typed_key_unlocks() {
     w.config("[key_cache]\nbackend = \"secret-service\"\n");
     let key = w.init("no cache password");
     w.idp(&["lock"], "").ok();
-    let st = status_json(&w);
+    let st = settled_status(&w);
     let cache = st["key_cache"].as_str().unwrap_or_default().to_owned();
     assert!(cache.starts_with("none (Secret Service:"), "{cache}");
     assert_eq!(st["key_known"], false);

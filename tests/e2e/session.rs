@@ -80,7 +80,7 @@ impl Session {
             .spawn()
             .expect("dbus-daemon (package dbus-daemon)");
         let address = format!("unix:path={}", socket.display());
-        let mut s = Session {
+        let s = Session {
             dir,
             address,
             children: vec![daemon],
@@ -137,7 +137,11 @@ impl Session {
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)
             .expect("notification server output");
-        assert_eq!(line.trim(), "ready", "the notification server did not start");
+        assert_eq!(
+            line.trim(),
+            "ready",
+            "the notification server did not start"
+        );
         self.children.push(child);
     }
 
@@ -160,7 +164,10 @@ impl Session {
             {
                 return;
             }
-            assert!(Instant::now() < deadline, "{name} did not appear on the test bus");
+            assert!(
+                Instant::now() < deadline,
+                "{name} did not appear on the test bus"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

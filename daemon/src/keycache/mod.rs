@@ -69,7 +69,10 @@ impl KeyCache for NoCache {
     }
 
     fn store(&self, _: &VaultId, _: &str, _: &ClientKey) -> Result<(), CacheError> {
-        Err(CacheError(format!("no key cache works here ({})", self.why)))
+        Err(CacheError(format!(
+            "no key cache works here ({})",
+            self.why
+        )))
     }
 
     fn forget(&self, _vault: &VaultId) -> Result<bool, CacheError> {

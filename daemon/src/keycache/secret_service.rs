@@ -58,7 +58,9 @@ pub(super) fn describe(e: &Error) -> String {
         Error::BadEncoding(_) | Error::BadDataFormat(..) => {
             "the cached value is not a client key".into()
         }
-        Error::NoStorageAccess(inner) => format!("the keyring is locked or refused access ({inner})"),
+        Error::NoStorageAccess(inner) => {
+            format!("the keyring is locked or refused access ({inner})")
+        }
         Error::Ambiguous(v) => format!("{} items match this vault", v.len()),
         other => other.to_string(),
     }

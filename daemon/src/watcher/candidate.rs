@@ -34,7 +34,11 @@ pub fn kit_path(dir: &Path, path: &Path) -> Option<PathBuf> {
     let lower = name.to_ascii_lowercase();
     let final_name = PARTIAL
         .iter()
-        .find_map(|suffix| lower.ends_with(suffix).then(|| &name[..name.len() - suffix.len()]))
+        .find_map(|suffix| {
+            lower
+                .ends_with(suffix)
+                .then(|| &name[..name.len() - suffix.len()])
+        })
         .unwrap_or(name);
     idp_kit::name_kind(final_name)?;
     Some(dir.join(final_name))
@@ -111,7 +115,10 @@ mod tests {
             Some(pdf.clone())
         );
         assert_eq!(
-            kit_path(dir, &dir.join("ID Protection client key 12345.pdf.CRDOWNLOAD")),
+            kit_path(
+                dir,
+                &dir.join("ID Protection client key 12345.pdf.CRDOWNLOAD")
+            ),
             Some(pdf)
         );
         let png = dir.join("IDP_CLIENT_KEY_EMERGENCY_KIT1234567 (1).png");
@@ -121,7 +128,12 @@ mod tests {
     #[test]
     fn other_files_and_deeper_files_are_not() {
         let dir = Path::new("/home/ann/Downloads");
-        for name in ["holiday.png", "ID Protection client key 1234.pdf", ".part", "x.crdownload"] {
+        for name in [
+            "holiday.png",
+            "ID Protection client key 1234.pdf",
+            ".part",
+            "x.crdownload",
+        ] {
             assert_eq!(kit_path(dir, &dir.join(name)), None, "{name}");
         }
         let deeper = dir.join("sub/ID Protection client key 12345.pdf");
@@ -148,7 +160,10 @@ mod tests {
         assert_eq!(next(None, Seen::Empty, None), Next::Drop);
         assert_eq!(next(Some(Seen::Empty), Seen::Empty, None), Next::Drop);
         assert_eq!(next(None, Seen::Missing, None), Next::Drop);
-        assert!(matches!(next(None, Seen::NotRegular, None), Next::Refuse(_)));
+        assert!(matches!(
+            next(None, Seen::NotRegular, None),
+            Next::Refuse(_)
+        ));
         assert!(matches!(next(None, Seen::TooLarge, None), Next::Refuse(_)));
     }
 }

@@ -26,7 +26,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use idp_proto::ProtoError;
+use idp_proto::{ProtoError, Secret};
 use notify::event::{AccessKind, AccessMode, EventKind};
 use notify::{RecursiveMode, Watcher as _};
 use tokio::sync::mpsc;
@@ -183,7 +183,10 @@ impl Tracker {
             tracing::debug!(path = %kit.display(), "too many candidates; left for later");
             return;
         }
-        let p = self.pending.entry(kit).or_insert(Pending { seen: None, due });
+        let p = self
+            .pending
+            .entry(kit)
+            .or_insert(Pending { seen: None, due });
         p.due = p.due.min(due);
     }
 
@@ -264,14 +267,26 @@ impl Watcher {
                 tracing::warn!(path = %path.display(), len = id.len, why, "unreadable kit");
                 self.notices.send(
                     "Unreadable emergency kit",
-                    &format!("{name} is named like an emergency kit but could not be read ({why})."),
+                    &format!(
+                        "{name} is named like an emergency kit but could not be read ({why})."
+                    ),
                 );
                 return;
             }
         };
         tracing::info!(path = %path.display(), method = %kit.method, "kit read");
         let shown = path.display().to_string();
-        match import(&self.actor, &self.keyring, kit.vault_id, kit.key, Some(shown)).await {
+        let key = Secret::new(kit.key.expose_canonical().expose());
+        drop(kit.key);
+        match import(
+            &self.actor,
+            &self.keyring,
+            kit.vault_id.to_hex(),
+            key,
+            Some(shown),
+        )
+        .await
+        {
             Ok(Imported::Cached) => {
                 self.notices.send(
                     "Emergency kit found: unlock with your password",
@@ -305,7 +320,9 @@ impl Watcher {
             ),
             ProtoError::NoKeyCache { reason } => (
                 "Emergency kit found, but not cached",
-                format!("This device cannot cache the key ({reason}). Unlock with `idp unlock --kit` and the file {name}."),
+                format!(
+                    "This device cannot cache the key ({reason}). Unlock with `idp unlock --kit` and the file {name}."
+                ),
             ),
             ProtoError::NoVault { .. } => {
                 tracing::info!(name, "a kit was found but there is no vault yet");
