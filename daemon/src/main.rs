@@ -11,10 +11,12 @@
 
 mod actor;
 mod convert;
+mod folder_watch;
 mod harden;
 mod keycache;
 mod listen;
 mod logging;
+mod notices;
 mod ops;
 mod server;
 mod state;
@@ -102,8 +104,10 @@ fn run(args: Args) -> anyhow::Result<()> {
     );
     let (changed_tx, changed_rx) = tokio::sync::watch::channel(0);
     let timers = timeout::LockTimers::new(&config.lock);
-    let st = state::AgentState::new(vault_dir, device, keys, timers, changed_tx);
+    let st = state::AgentState::new(vault_dir.clone(), device, keys, timers, changed_tx);
     let (actor, actor_thread) = actor::spawn(st).context("cannot start the vault thread")?;
+    // Not joined: it blocks on the folder's events and ends with the process.
+    folder_watch::spawn(vault_dir, actor.clone()).context("cannot start the folder watcher")?;
 
     // One thread moves bytes; the vault work runs on the actor's thread. A
     // single-threaded runtime saves a thread hop on every call.

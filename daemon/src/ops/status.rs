@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use idp_proto::{ProtoError, State, Status};
+use idp_vault::KeyMatch;
 
 use crate::convert::vault_summary;
 use crate::state::{AgentState, Vault};
@@ -14,7 +15,12 @@ pub fn run(st: &mut AgentState) -> Result<Status, ProtoError> {
         Vault::None => (State::NoVault, None, None),
         Vault::Locked(v) => {
             let info = v.info();
-            let key_known = st.keys.load(&info.vault_id).is_some();
+            // A cached key that another device replaced (rotated) is no
+            // use: the person needs the new kit.
+            let key_known = st
+                .keys
+                .load(&info.vault_id)
+                .is_some_and(|k| matches!(v.check_key(&k), KeyMatch::Current));
             (
                 State::Locked { key_known },
                 Some(vault_summary(&info)),
@@ -37,5 +43,6 @@ pub fn run(st: &mut AgentState) -> Result<Status, ProtoError> {
         idle_lock_in: left.map(|(idle, _)| idle.as_secs()),
         max_lock_in: left.map(|(_, max)| max.as_secs()),
         retry_after: st.throttle.retry_after(now),
+        notices: st.notices.clone(),
     })
 }

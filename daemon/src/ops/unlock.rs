@@ -8,6 +8,7 @@ use idp_proto::{ProtoError, Status, UnlockRequest};
 use idp_vault::{ClientKey, KeyMatch, VaultError};
 
 use crate::convert::{from_wire, vault_error};
+use crate::notices::from_warning;
 use crate::state::{AgentState, Vault};
 
 pub fn run(st: &mut AgentState, req: UnlockRequest) -> Result<Status, ProtoError> {
@@ -33,14 +34,18 @@ pub fn run(st: &mut AgentState, req: UnlockRequest) -> Result<Status, ProtoError
     };
     match locked.check_key(&key) {
         KeyMatch::Current => {}
+        // A cached key replaced on another device: ask for the new kit.
+        KeyMatch::Stale { .. } if req.client_key.is_none() => return Err(ProtoError::KeyNeeded),
         KeyMatch::Stale { .. } => return Err(ProtoError::StaleKey),
         KeyMatch::Foreign => return Err(ProtoError::ForeignKey),
     }
     let password = from_wire(&req.password);
     match locked.unlock(&password, &key, &st.device) {
         Ok(vault) => {
+            st.notices.clear();
             for w in vault.warnings() {
                 tracing::warn!(warning = ?w, "vault opened with a warning");
+                st.notice(from_warning(w));
             }
             st.throttle.succeeded();
             st.keys.store(&vault_id, &key);
