@@ -8,7 +8,7 @@
 //! pixel and time limits.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use idp_kit::{FoundKit, KitFormat, KitInfo, Limits, QrModules};
@@ -116,21 +116,17 @@ async fn show(args: KitShowArgs, env: &mut Env) -> Result<(), CliError> {
     ))
 }
 
-async fn save(args: KitSaveArgs, env: &mut Env) -> Result<(), CliError> {
-    let format = if args.png {
-        KitFormat::Png
-    } else {
-        KitFormat::Pdf
-    };
-    let dir = match args.dir.or_else(downloads::dir) {
-        Some(d) => d,
-        None => {
-            return Err(CliError::new(
-                Exit::Error,
-                "no Downloads folder: HOME is not set",
-                "name a folder with --dir",
-            ));
-        }
+/// Writes the kit for `m` into `dir` (default: Downloads) and says where:
+/// `idp kit save`, `idp vault rotate-key` and `idp vault reset` all save
+/// through here.
+pub fn write_kit(dir: Option<PathBuf>, png: bool, m: &KitMaterial) -> Result<(), CliError> {
+    let format = if png { KitFormat::Png } else { KitFormat::Pdf };
+    let Some(dir) = dir.or_else(downloads::dir) else {
+        return Err(CliError::new(
+            Exit::Error,
+            "no Downloads folder: HOME is not set",
+            "name a folder with --dir",
+        ));
     };
     std::fs::create_dir_all(&dir).map_err(|e| {
         CliError::new(
@@ -139,14 +135,15 @@ async fn save(args: KitSaveArgs, env: &mut Env) -> Result<(), CliError> {
             "name another folder with --dir",
         )
     })?;
-    let agent = connect().await?;
-    let (m, key, vault_id) = material(
-        &agent,
-        args.password_stdin,
-        env,
-        "Saving the emergency kit needs your password again.",
-    )
-    .await?;
+    let bad = |what: &str| {
+        CliError::new(
+            Exit::Error,
+            format!("the agent sent a {what} that does not parse"),
+            "restart the agent (`idp lock`, then run idp again)",
+        )
+    };
+    let key = ClientKey::parse(m.key.expose()).map_err(|_| bad("client key"))?;
+    let vault_id: VaultId = m.vault_id.parse().map_err(|_| bad("vault id"))?;
     let info = KitInfo {
         vault_name: &m.vault_name,
         vault_id,
@@ -161,6 +158,18 @@ async fn save(args: KitSaveArgs, env: &mut Env) -> Result<(), CliError> {
          with your password it opens the vault.",
         path.display()
     ))
+}
+
+async fn save(args: KitSaveArgs, env: &mut Env) -> Result<(), CliError> {
+    let agent = connect().await?;
+    let (m, _, _) = material(
+        &agent,
+        args.password_stdin,
+        env,
+        "Saving the emergency kit needs your password again.",
+    )
+    .await?;
+    write_kit(args.dir, args.png, &m)
 }
 
 /// How `idp kit verify --json` reports.
