@@ -8,4 +8,6 @@ mod lifecycle;
 mod protocol;
 mod security;
 mod snapshots;
+mod sync;
 mod units;
+mod vault_cmds;
