@@ -160,7 +160,9 @@ impl Agent for Connection {
     }
 
     async fn reset(self, _: Context, request: ResetRequest) -> Result<KitMaterial, ProtoError> {
-        self.actor.call(move |st| ops::reset::run(st, request)).await
+        self.actor
+            .call(move |st| ops::reset::run(st, request))
+            .await
     }
 
     async fn import(

@@ -18,8 +18,8 @@ use std::time::Instant;
 
 use idp_proto::{Notice, ProtoError};
 use idp_vault::{Device, Item, ItemId, LockedVault, SecretString, UnlockedVault, VaultError};
-use zeroize::Zeroizing;
 use tokio::sync::watch;
+use zeroize::Zeroizing;
 
 use crate::keycache::KeyCache;
 use crate::throttle::Throttle;

@@ -27,10 +27,10 @@ mod types;
 pub use error::ProtoError;
 pub use secret::Secret;
 pub use types::{
-    ChangePasswordRequest, DeviceInfo, Hello, HistoryRecord, ImportChunk, ImportSummary,
-    InitReply, InitRequest, ItemData, ItemKind, ItemPatch, ItemSummary, KdfSettings, KeyCheck,
-    KitMaterial, Notice, ResetRequest, SkippedEntry, State, Status, TotpCode, UnlockRequest,
-    VaultDetails, VaultSummary,
+    ChangePasswordRequest, DeviceInfo, Hello, HistoryRecord, ImportChunk, ImportSummary, InitReply,
+    InitRequest, ItemData, ItemKind, ItemPatch, ItemSummary, KdfSettings, KeyCheck, KitMaterial,
+    Notice, ResetRequest, SkippedEntry, State, Status, TotpCode, UnlockRequest, VaultDetails,
+    VaultSummary,
 };
 
 /// The protocol this build speaks. Bump it on any incompatible change to the

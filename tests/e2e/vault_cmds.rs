@@ -47,7 +47,13 @@ fn save_kit(w: &World, password: &str) -> PathBuf {
     let dir = w.path("kits");
     let out = w
         .idp(
-            &["kit", "save", "--password-stdin", "--dir", dir.to_str().expect("utf-8")],
+            &[
+                "kit",
+                "save",
+                "--password-stdin",
+                "--dir",
+                dir.to_str().expect("utf-8"),
+            ],
             &format!("{password}\n"),
         )
         .ok();
@@ -59,11 +65,17 @@ fn change_password_reaches_the_other_device() {
     let (_root, a, b, key) = pair();
     a.idp(&["add", "x", "--password-stdin"], "secret-x\n").ok();
     let err = a
-        .idp(&["vault", "change-password", "--password-stdin"], "wrong\nnew pw\n")
+        .idp(
+            &["vault", "change-password", "--password-stdin"],
+            "wrong\nnew pw\n",
+        )
         .fails(6);
     assert!(err.contains("wrong password"), "{err}");
-    a.idp(&["vault", "change-password", "--password-stdin"], "pw\nnew pw\n")
-        .ok();
+    a.idp(
+        &["vault", "change-password", "--password-stdin"],
+        "pw\nnew pw\n",
+    )
+    .ok();
     eventually("b hears of the change", || {
         b.idp(&["status"], "")
             .ok()
@@ -84,7 +96,13 @@ fn rotate_key_makes_old_kits_stale_everywhere() {
     let dir = a.path("kits");
     let out = a
         .idp(
-            &["vault", "rotate-key", "--password-stdin", "--dir", dir.to_str().expect("utf-8")],
+            &[
+                "vault",
+                "rotate-key",
+                "--password-stdin",
+                "--dir",
+                dir.to_str().expect("utf-8"),
+            ],
             "pw\n",
         )
         .ok();
@@ -105,7 +123,12 @@ fn rotate_key_makes_old_kits_stale_everywhere() {
     let err = b.unlock("pw", &key).fails(6);
     assert!(err.contains("replaced"), "{err}");
     b.idp(
-        &["unlock", "--password-stdin", "--kit", new_kit.to_str().expect("utf-8")],
+        &[
+            "unlock",
+            "--password-stdin",
+            "--kit",
+            new_kit.to_str().expect("utf-8"),
+        ],
         "pw\n",
     )
     .ok();
@@ -142,11 +165,16 @@ fn reset_deletes_everything_and_the_other_device_notices() {
     let run = a.idp(&args, "fresh pw\n");
     let out = run.ok();
     assert!(
-        run.stderr().contains("found an emergency kit of this vault"),
+        run.stderr()
+            .contains("found an emergency kit of this vault"),
         "{}",
         run.stderr()
     );
-    assert!(run.stderr().contains("cannot be undone"), "{}", run.stderr());
+    assert!(
+        run.stderr().contains("cannot be undone"),
+        "{}",
+        run.stderr()
+    );
     let new_kit = saved_path(&out);
     let after: serde_json::Value =
         serde_json::from_str(&a.idp(&["status", "--json"], "").ok()).expect("json");
@@ -164,12 +192,18 @@ fn reset_deletes_everything_and_the_other_device_notices() {
     });
     b.idp(&["get", "doomed"], "").fails(3);
     b.idp(
-        &["unlock", "--password-stdin", "--kit", new_kit.to_str().expect("utf-8")],
+        &[
+            "unlock",
+            "--password-stdin",
+            "--kit",
+            new_kit.to_str().expect("utf-8"),
+        ],
         "fresh pw\n",
     )
     .ok();
     assert_eq!(b.idp(&["list", "--json"], "").ok().trim(), "[]");
-    b.idp(&["add", "new life", "--password-stdin"], "fresh\n").ok();
+    b.idp(&["add", "new life", "--password-stdin"], "fresh\n")
+        .ok();
     eventually("a sees b's item in the new vault", || {
         a.idp(&["get", "new life"], "").code() == 0
     });
@@ -201,9 +235,15 @@ fn import_fixtures_of_every_format_with_awkward_fields() {
         "line one\nline two with \"quotes\"\n\ttabbed line"
     );
     assert_eq!(gh["urls"].as_array().map(Vec::len), Some(2));
-    assert!(w.idp(&["history", "Ünïcødé GitHub 🐙"], "").ok().contains("older-πassword"));
+    assert!(
+        w.idp(&["history", "Ünïcødé GitHub 🐙"], "")
+            .ok()
+            .contains("older-πassword")
+    );
     assert_eq!(
-        w.idp(&["get", "Visa", "--field", "card-holder"], "").ok().trim(),
+        w.idp(&["get", "Visa", "--field", "card-holder"], "")
+            .ok()
+            .trim(),
         "Zoë Ångström"
     );
     // The same file again: everything is a duplicate, nothing is added.
@@ -214,12 +254,18 @@ fn import_fixtures_of_every_format_with_awkward_fields() {
     assert_eq!(r["imported"], 4, "{r}");
     assert_eq!(r["duplicates"].as_array().map(Vec::len), Some(1), "{r}");
     assert_eq!(r["skipped"].as_array().map(Vec::len), Some(1), "{r}");
-    assert_eq!(w.idp(&["get", "Ünïcødé mail ✉"], "").ok().trim(), "p,ss\"word");
+    assert_eq!(
+        w.idp(&["get", "Ünïcødé mail ✉"], "").ok().trim(),
+        "p,ss\"word"
+    );
     w.idp(&["get", "nameless.example.net", "--field", "username"], "")
         .ok();
     let r = import(&w, "csv", &fixture("firefox.csv"));
     assert_eq!(r["imported"], 2, "{r}");
-    assert_eq!(w.idp(&["get", "www.mozilla.org"], "").ok().trim(), "ф-пароль");
+    assert_eq!(
+        w.idp(&["get", "www.mozilla.org"], "").ok().trim(),
+        "ф-пароль"
+    );
     let r = import(&w, "csv", &fixture("safari.csv"));
     assert_eq!(r["imported"], 1, "{r}");
     w.idp(&["totp", "Bank 🏦"], "").ok();
@@ -235,7 +281,15 @@ fn import_fixtures_of_every_format_with_awkward_fields() {
     // A file broken at the end is refused whole.
     let count = w.idp(&["list", "--json"], "").ok();
     let err = w
-        .idp(&["import", "--from", "bitwarden-json", &fixture("broken.json")], "")
+        .idp(
+            &[
+                "import",
+                "--from",
+                "bitwarden-json",
+                &fixture("broken.json"),
+            ],
+            "",
+        )
         .fails(1);
     assert!(err.contains("nothing was imported"), "{err}");
     assert_eq!(w.idp(&["list", "--json"], "").ok(), count);
@@ -245,16 +299,32 @@ fn import_fixtures_of_every_format_with_awkward_fields() {
 fn export_refuses_without_plaintext_writes_0600_and_round_trips() {
     let w = World::new();
     w.init("pw");
-    w.idp(&["import", "--from", "bitwarden-json", &fixture("bitwarden.json")], "")
+    w.idp(
+        &[
+            "import",
+            "--from",
+            "bitwarden-json",
+            &fixture("bitwarden.json"),
+        ],
+        "",
+    )
+    .ok();
+    w.idp(&["edit", "Visa", "--password-stdin"], "card-login\n")
         .ok();
-    w.idp(&["edit", "Visa", "--password-stdin"], "card-login\n").ok();
     let file = w.path("home/export.json");
     let f = file.to_str().expect("utf-8");
     let err = w.idp(&["export", "--format", "json", f], "pw\n").fails(1);
     assert!(err.contains("--plaintext"), "{err}");
     assert!(!file.exists());
     let run = w.idp(
-        &["export", "--format", "json", "--plaintext", "--password-stdin", f],
+        &[
+            "export",
+            "--format",
+            "json",
+            "--plaintext",
+            "--password-stdin",
+            f,
+        ],
         "pw\n",
     );
     run.ok();
@@ -263,7 +333,14 @@ fn export_refuses_without_plaintext_writes_0600_and_round_trips() {
     assert_eq!(mode & 0o777, 0o600);
     // Never replaces a file.
     w.idp(
-        &["export", "--format", "json", "--plaintext", "--password-stdin", f],
+        &[
+            "export",
+            "--format",
+            "json",
+            "--plaintext",
+            "--password-stdin",
+            f,
+        ],
         "pw\n",
     )
     .fails(1);

@@ -23,6 +23,7 @@ use std::io::Read;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
+use crate::ClientKey;
 use crate::device::{Device, write_atomic};
 use crate::error::{Result, VaultError};
 use crate::header::Header;
@@ -32,7 +33,6 @@ use crate::log::{self, fsync_dir};
 use crate::secret::SecretString;
 use crate::state::UnlockedVault;
 use crate::vault::{HEADER_FILE, LockedVault, fresh_header};
-use crate::ClientKey;
 
 /// The vault id a log file names in its header, if it has a whole one.
 pub(crate) fn log_vault_id(bytes: &[u8]) -> Option<VaultId> {

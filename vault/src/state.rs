@@ -19,19 +19,19 @@ use crate::log::{self, Op, OwnLog, RawRecord};
 use crate::secret::{Key32, SecretString};
 use crate::vault::{LockedVault, VaultInfo, now_ms, read_header};
 
+#[path = "folder.rs"]
+mod folder;
 #[path = "maintenance.rs"]
 mod maintenance;
 #[path = "merge.rs"]
 mod merge;
 #[path = "reading.rs"]
 mod reading;
-#[path = "folder.rs"]
-mod folder;
 pub use folder::{DeviceLog, FolderReport};
 pub use maintenance::{CompactReport, VerifyReport};
-pub(crate) use reading::classify;
 use merge::Entry;
 use reading::Cursor;
+pub(crate) use reading::classify;
 
 /// Something worth telling the person that did not stop the vault opening.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -55,8 +55,10 @@ async fn fetch_and_write(
     let password = if args.password_stdin {
         env.stdin.line("password")?
     } else {
-        env.prompter
-            .ask("Exporting in plain text needs your password again.", "Password:")?
+        env.prompter.ask(
+            "Exporting in plain text needs your password again.",
+            "Password:",
+        )?
     };
     let total = agent
         .client
@@ -64,7 +66,10 @@ async fn fetch_and_write(
         .await??;
     let mut text = Zeroizing::new(String::with_capacity(total as usize));
     while (text.len() as u64) < total {
-        let piece = agent.client.export_read(ctx(60), text.len() as u64).await??;
+        let piece = agent
+            .client
+            .export_read(ctx(60), text.len() as u64)
+            .await??;
         if piece.is_empty() {
             break;
         }

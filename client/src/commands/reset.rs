@@ -59,16 +59,13 @@ fn confirm() -> Result<(), CliError> {
     }
     eprint!("Type {CONFIRM_WORD} to delete every item: ");
     let mut typed = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut typed)
-        .map_err(|e| {
-            CliError::new(
-                Exit::Error,
-                format!("cannot read the confirmation: {e}"),
-                "run it again in a terminal, or pass --yes-delete-everything",
-            )
-        })?;
+    std::io::stdin().lock().read_line(&mut typed).map_err(|e| {
+        CliError::new(
+            Exit::Error,
+            format!("cannot read the confirmation: {e}"),
+            "run it again in a terminal, or pass --yes-delete-everything",
+        )
+    })?;
     if typed.trim() != CONFIRM_WORD {
         return Err(CliError::new(
             Exit::Error,

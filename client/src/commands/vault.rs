@@ -80,7 +80,11 @@ async fn info(json: bool) -> Result<(), CliError> {
         out.push_str(&format!(
             "  {}{}  {} writes, last {last}\n",
             dev.device_id,
-            if dev.this_device { " (this device)" } else { "" },
+            if dev.this_device {
+                " (this device)"
+            } else {
+                ""
+            },
             dev.records
         ));
     }
@@ -110,9 +114,10 @@ async fn change_password(args: ChangePasswordArgs, env: &mut Env) -> Result<(), 
             env.stdin.line("new password")?,
         )
     } else {
-        let current = env
-            .prompter
-            .ask("Changing the password: type the current one.", "Current password:")?;
+        let current = env.prompter.ask(
+            "Changing the password: type the current one.",
+            "Current password:",
+        )?;
         let new = env.prompter.ask_new(
             "Choose the new account password. It is never stored: forget it and the vault \
              cannot be opened.",
@@ -140,8 +145,10 @@ async fn rotate_key(args: RotateKeyArgs, env: &mut Env) -> Result<(), CliError> 
     let password = if args.password_stdin {
         env.stdin.line("password")?
     } else {
-        env.prompter
-            .ask("Making a new client key needs your password again.", "Password:")?
+        env.prompter.ask(
+            "Making a new client key needs your password again.",
+            "Password:",
+        )?
     };
     let m = agent.client.rotate_key(ctx(600), password).await??;
     output::line(

@@ -19,9 +19,9 @@ pub fn run(st: &mut AgentState, req: ChangePasswordRequest) -> Result<Status, Pr
         });
     }
     let params = match req.kdf {
-        Some(k) => Some(
-            KdfParams::new(k.memory_kib, k.iterations, k.parallelism).map_err(vault_error)?,
-        ),
+        Some(k) => {
+            Some(KdfParams::new(k.memory_kib, k.iterations, k.parallelism).map_err(vault_error)?)
+        }
         None => None,
     };
     st.throttle

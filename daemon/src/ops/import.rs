@@ -50,11 +50,10 @@ pub fn run(st: &mut AgentState, chunk: ImportChunk) -> Result<Option<ImportSumma
     let Some(upload) = st.upload.take() else {
         return Ok(None);
     };
-    let parsed = interchange::parse(format, upload.text.as_bytes()).map_err(|e| {
-        ProtoError::Invalid {
+    let parsed =
+        interchange::parse(format, upload.text.as_bytes()).map_err(|e| ProtoError::Invalid {
             reason: e.to_string(),
-        }
-    })?;
+        })?;
     drop(upload);
     let vault = st.unlocked()?;
     let report = vault.import(parsed).map_err(vault_error)?;
