@@ -6,9 +6,14 @@
 //! idp-bench fill N                add N items through the agent
 //! idp-bench load CLIENTS SECS     calls/s with CLIENTS concurrent connections
 //! idp-bench latency N SOCK        median single-call latency: agent vs bare
+//! idp-bench sync-latency N SOCK_A SOCK_B
+//!                                 edit on agent A until agent B serves it
+//! idp-bench vault-import CSV DIR  parse + import straight into a new vault
 //! ```
 //!
 //! The agent is found where `idp` finds it ($XDG_RUNTIME_DIR/idp/agent.sock).
+
+mod sync;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -18,9 +23,9 @@ use tarpc::context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{UnixListener, UnixStream};
 
-type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+pub(crate) type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-fn ctx() -> context::Context {
+pub(crate) fn ctx() -> context::Context {
     let mut c = context::current();
     c.deadline = Instant::now() + Duration::from_secs(60);
     c
@@ -159,7 +164,7 @@ async fn latency(n: usize, bare: PathBuf) -> Res<()> {
 }
 
 fn usage() -> Res<()> {
-    Err("usage: idp-bench floor-server SOCK | floor-client SOCK | fill N | load CLIENTS SECS | latency N SOCK".into())
+    Err("usage: idp-bench floor-server SOCK | floor-client SOCK | fill N | load CLIENTS SECS | latency N SOCK | sync-latency N SOCK_A SOCK_B | vault-import CSV DIR".into())
 }
 
 /// One round trip with no async runtime: what a minimal client costs.
@@ -192,6 +197,8 @@ fn main() -> Res<()> {
         "fill" => rt.block_on(fill(num(1)?)),
         "load" => rt.block_on(load(num(1)?, num(2)? as u64)),
         "latency" => rt.block_on(latency(num(1)?, arg(2).into())),
+        "sync-latency" => rt.block_on(sync::latency(num(1)?, arg(2).into(), arg(3).into())),
+        "vault-import" => sync::vault_import(arg(1).as_ref(), arg(2).as_ref()),
         _ => usage(),
     }
 }

@@ -47,6 +47,14 @@ pub enum Command {
     /// The client key cached on this device: import it from a kit, forget it.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// The vault itself: info, change the password, rotate the client key,
+    /// reset.
+    #[command(subcommand)]
+    Vault(VaultCommand),
+    /// Import another password manager's export file.
+    Import(ImportArgs),
+    /// Write every item to a plaintext file (asks for the password again).
+    Export(ExportArgs),
     /// Add an item.
     Add(AddArgs),
     /// Print an item's secret (its password by default).
@@ -177,6 +185,139 @@ pub struct KitVerifyArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Show the vault id, creation date, devices and their last writes, key
+    /// derivation cost, key fingerprint, and what sync tools left behind.
+    Info(JsonFlag),
+    /// Change the account password. Asks for the current one, then the new
+    /// one twice; other devices unlock with the new one once it has synced.
+    ChangePassword(ChangePasswordArgs),
+    /// Make a new client key and save its emergency kit; every older kit
+    /// stops working. Asks for the password again.
+    RotateKey(RotateKeyArgs),
+    /// Delete every item for good and start again with a new client key and
+    /// kit: for when no device can unlock any more.
+    Reset(ResetArgs),
+}
+
+/// Key-derivation cost of a new password.
+#[derive(Debug, Args)]
+pub struct KdfArgs {
+    /// Argon2id memory in MiB (default 256, at least 19).
+    #[arg(long, value_name = "MIB")]
+    pub kdf_memory_mib: Option<u32>,
+    /// Argon2id passes (default 3, at least 2).
+    #[arg(long, value_name = "N")]
+    pub kdf_iterations: Option<u32>,
+    /// Argon2id lanes (default 4, at least 1).
+    #[arg(long, value_name = "N")]
+    pub kdf_parallelism: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct ChangePasswordArgs {
+    /// Read the passwords from standard input: the current one on the first
+    /// line, the new one on the second.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// A new cost; without these flags the current cost is kept.
+    #[command(flatten)]
+    pub kdf: KdfArgs,
+}
+
+/// Where and how the new emergency kit is saved.
+#[derive(Debug, Args)]
+pub struct KitOutArgs {
+    /// Save the phone-screen PNG instead of the printable PDF.
+    #[arg(long)]
+    pub png: bool,
+    /// Folder to save the kit in (default: your Downloads folder).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateKeyArgs {
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub kit: KitOutArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// A kit file to check first: if it holds this vault's key, the vault
+    /// can be unlocked with it and your password instead. Kits in your
+    /// Downloads folder are checked too.
+    #[arg(long, value_name = "FILE")]
+    pub kit: Vec<PathBuf>,
+    /// Skip the typed confirmation (for scripts). Every item is deleted.
+    #[arg(long)]
+    pub yes_delete_everything: bool,
+    /// Read the new password from the first line of standard input (then
+    /// pass --yes-delete-everything: the confirmation is typed on a terminal).
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// A name for the new vault (default: the old vault's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub kdf: KdfArgs,
+    #[command(flatten)]
+    pub kit_out: KitOutArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFrom {
+    /// Bitwarden's unencrypted JSON export.
+    BitwardenJson,
+    /// A browser's CSV export (Chrome, Edge, Firefox, Safari) or Bitwarden's.
+    Csv,
+    /// A KeePass 2 / KeePassXC XML export.
+    KeepassXml,
+    /// idp-vault's own JSON export (`idp export --format json`).
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The format of FILE.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub from: ImportFrom,
+    /// The export file. It holds your secrets in plain text: delete it after.
+    pub file: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportTo {
+    /// idp-vault's own JSON: every field and the history, for `idp import
+    /// --from json`.
+    Json,
+    /// Bitwarden's unencrypted JSON (password history only).
+    BitwardenJson,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The format to write.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "json")]
+    pub format: ExportTo,
+    /// Confirm that FILE will hold every secret unencrypted (required).
+    #[arg(long)]
+    pub plaintext: bool,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The file to write (created with mode 0600; an existing file is not
+    /// replaced).
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -57,6 +57,12 @@ impl ActorHandle {
         rx.await.map_err(|_| gone())?
     }
 
+    /// Queues `f` on the state without waiting for it; `false` once the
+    /// actor has stopped.
+    pub fn post(&self, f: impl FnOnce(&mut AgentState) + Send + 'static) -> bool {
+        self.tx.send(Msg::Job(Box::new(f))).is_ok()
+    }
+
     /// Asks the actor to lock and stop.
     pub fn shutdown(&self) {
         let _ = self.tx.send(Msg::Shutdown);

@@ -11,12 +11,14 @@
 
 mod actor;
 mod convert;
+mod folder_watch;
 mod harden;
 mod keycache;
 mod keyring;
 mod listen;
 mod logging;
 mod notice;
+mod notices;
 mod ops;
 mod server;
 mod state;
@@ -111,8 +113,10 @@ fn run(args: Args) -> anyhow::Result<()> {
     let notices = notice::spawn().context("cannot start the notification thread")?;
     let (changed_tx, changed_rx) = tokio::sync::watch::channel(0);
     let timers = timeout::LockTimers::new(&config.lock);
-    let st = state::AgentState::new(vault_dir, device, timers, changed_tx);
+    let st = state::AgentState::new(vault_dir.clone(), device, timers, changed_tx);
     let (actor, actor_thread) = actor::spawn(st).context("cannot start the vault thread")?;
+    // Not joined: it blocks on the folder's events and ends with the process.
+    folder_watch::spawn(vault_dir, actor.clone()).context("cannot start the folder watcher")?;
     let services = Services {
         actor: actor.clone(),
         keyring,

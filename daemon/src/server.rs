@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use idp_proto::{
-    Agent, Hello, HistoryRecord, InitReply, InitRequest, ItemData, ItemPatch, ItemSummary,
-    KeyCheck, KitMaterial, PROTOCOL_VERSION, ProtoError, Secret, Status, TotpCode, UnlockRequest,
-    framing,
+    Agent, ChangePasswordRequest, Hello, HistoryRecord, ImportChunk, ImportSummary, InitReply,
+    InitRequest, ItemData, ItemPatch, ItemSummary, KeyCheck, KitMaterial, PROTOCOL_VERSION,
+    ProtoError, ResetRequest, Secret, Status, TotpCode, UnlockRequest, VaultDetails, framing,
 };
 use idp_vault::ClientKey;
 use tarpc::context::Context;
@@ -96,9 +96,10 @@ impl Agent for Connection {
             None => self.cached_key().await?,
         };
         let password = request.password;
+        let was_typed = typed.is_some();
         let status = self
             .actor
-            .call(move |st| ops::unlock::run(st, &password, key))
+            .call(move |st| ops::unlock::run(st, &password, key, was_typed))
             .await?;
         match typed {
             // A typed key that unlocked is the current key: remember it.
@@ -187,6 +188,63 @@ impl Agent for Connection {
         key: Secret,
     ) -> Result<Status, ProtoError> {
         ops::import_key::run(&self.actor, &self.keyring, vault_id, key).await
+    }
+
+    async fn vault_info(self, _: Context) -> Result<VaultDetails, ProtoError> {
+        self.actor.call(ops::vault_info::run).await
+    }
+
+    async fn change_password(
+        self,
+        _: Context,
+        request: ChangePasswordRequest,
+    ) -> Result<Status, ProtoError> {
+        self.actor
+            .call(move |st| ops::change_password::run(st, request))
+            .await
+    }
+
+    async fn rotate_key(self, _: Context, password: Secret) -> Result<KitMaterial, ProtoError> {
+        let material = self
+            .actor
+            .call(move |st| ops::rotate_key::run(st, &password))
+            .await?;
+        self.cache(parse_key(&material.key)?).await;
+        Ok(material)
+    }
+
+    async fn reset(self, _: Context, request: ResetRequest) -> Result<KitMaterial, ProtoError> {
+        let material = self
+            .actor
+            .call(move |st| ops::reset::run(st, request))
+            .await?;
+        self.cache(parse_key(&material.key)?).await;
+        Ok(material)
+    }
+
+    async fn import(
+        self,
+        _: Context,
+        chunk: ImportChunk,
+    ) -> Result<Option<ImportSummary>, ProtoError> {
+        self.actor.call(move |st| ops::import::run(st, chunk)).await
+    }
+
+    async fn export_begin(
+        self,
+        _: Context,
+        password: Secret,
+        format: String,
+    ) -> Result<u64, ProtoError> {
+        self.actor
+            .call(move |st| ops::export::begin(st, &password, &format))
+            .await
+    }
+
+    async fn export_read(self, _: Context, offset: u64) -> Result<Secret, ProtoError> {
+        self.actor
+            .call(move |st| ops::export::read(st, offset))
+            .await
     }
 }
 

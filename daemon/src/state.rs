@@ -16,9 +16,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use idp_proto::ProtoError;
-use idp_vault::{Device, Item, ItemId, LockedVault, UnlockedVault, VaultError};
+use idp_proto::{Notice, ProtoError};
+use idp_vault::{Device, Item, ItemId, LockedVault, SecretString, UnlockedVault, VaultError};
 use tokio::sync::watch;
+use zeroize::Zeroizing;
 
 use crate::keyring::KeyView;
 use crate::throttle::Throttle;
@@ -45,6 +46,13 @@ pub struct AgentState {
     /// Items in the unlocked vault, kept here because the vault counts by
     /// walking every entry and `status` is the most frequent call.
     pub item_count: u64,
+    /// What was noticed about the vault folder, for `status` and
+    /// `vault info`; cleared when this device unlocks or makes a vault.
+    pub notices: Vec<Notice>,
+    /// An export file being received for `import`.
+    pub upload: Option<Upload>,
+    /// A prepared plaintext export being read by `export_read`.
+    pub export: Option<SecretString>,
     generation: u64,
     changed: watch::Sender<u64>,
 }
@@ -64,6 +72,9 @@ impl AgentState {
             timers,
             throttle: Throttle::default(),
             item_count: 0,
+            notices: Vec::new(),
+            upload: None,
+            export: None,
             generation: 0,
             changed,
         };
@@ -114,6 +125,13 @@ impl AgentState {
         }
     }
 
+    /// Adds `notice` unless the same one is there.
+    pub fn notice(&mut self, notice: Notice) {
+        if !self.notices.contains(&notice) {
+            self.notices.push(notice);
+        }
+    }
+
     /// Counts the items again after a change of their number.
     pub fn recount(&mut self) {
         self.item_count = match &self.vault {
@@ -128,6 +146,8 @@ impl AgentState {
         self.vault = match vault {
             Vault::Unlocked(v) => {
                 tracing::info!(?reason, "locked");
+                self.upload = None;
+                self.export = None;
                 self.timers.stop();
                 self.bump();
                 Vault::Locked(v.lock())
@@ -135,6 +155,15 @@ impl AgentState {
             other => other,
         };
     }
+}
+
+/// An export file arriving piece by piece.
+pub struct Upload {
+    pub id: u64,
+    pub format: String,
+    /// Sized once for the largest file accepted, so growing it leaves no
+    /// unwiped copies behind.
+    pub text: Zeroizing<String>,
 }
 
 /// The one item `name` designates: an id, or a unique exact name.

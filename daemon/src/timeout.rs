@@ -12,6 +12,9 @@ pub enum LockReason {
     Idle,
     Max,
     Shutdown,
+    /// `vault reset` on this device, or the vault id changed on disk (reset
+    /// on another device).
+    Reset,
 }
 
 #[derive(Debug)]

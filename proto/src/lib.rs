@@ -27,8 +27,10 @@ mod types;
 pub use error::ProtoError;
 pub use secret::Secret;
 pub use types::{
-    Hello, HistoryRecord, InitReply, InitRequest, ItemData, ItemKind, ItemPatch, ItemSummary,
-    KdfSettings, KeyCheck, KitMaterial, State, Status, TotpCode, UnlockRequest, VaultSummary,
+    ChangePasswordRequest, DeviceInfo, Hello, HistoryRecord, ImportChunk, ImportSummary, InitReply,
+    InitRequest, ItemData, ItemKind, ItemPatch, ItemSummary, KdfSettings, KeyCheck, KitMaterial,
+    Notice, ResetRequest, SkippedEntry, State, Status, TotpCode, UnlockRequest, VaultDetails,
+    VaultSummary,
 };
 
 /// The protocol this build speaks. Bump it on any incompatible change to the
@@ -85,4 +87,29 @@ pub trait Agent {
     /// Caches `key`, read from a kit naming `vault_id`, after checking that
     /// it is this vault's current key; needs no password.
     async fn import_key(vault_id: String, key: Secret) -> Result<Status, ProtoError>;
+    /// The vault, its devices and what sync tools left in its folder.
+    async fn vault_info() -> Result<VaultDetails, ProtoError>;
+    /// Replaces the password; other devices unlock with the new one once
+    /// the header has synced.
+    async fn change_password(request: ChangePasswordRequest) -> Result<Status, ProtoError>;
+    /// Makes a new client key (the password is checked again); every older
+    /// kit becomes stale. Returns what the new kit shows.
+    async fn rotate_key(password: Secret) -> Result<KitMaterial, ProtoError>;
+    /// Deletes every item and makes a new vault id and client key, leaving
+    /// the new vault unlocked. Returns what the new kit shows.
+    async fn reset(request: ResetRequest) -> Result<KitMaterial, ProtoError>;
+    /// Receives an export file piece by piece (frames are capped at
+    /// [`MAX_FRAME`]); on the last piece parses it and imports it in one
+    /// durable write. `None` until then.
+    async fn import(chunk: ImportChunk) -> Result<Option<ImportSummary>, ProtoError>;
+    /// Checks the password again and prepares a plaintext export in
+    /// `format` (`json` or `bitwarden-json`); returns its length in bytes.
+    async fn export_begin(password: Secret, format: String) -> Result<u64, ProtoError>;
+    /// The prepared export from byte `offset` on, at most [`EXPORT_CHUNK`]
+    /// bytes (whole characters). Reading the end wipes the agent's copy.
+    async fn export_read(offset: u64) -> Result<Secret, ProtoError>;
 }
+
+/// The largest piece of a file `import` and `export_read` carry, so that a
+/// frame with its envelope stays under [`MAX_FRAME`].
+pub const EXPORT_CHUNK: usize = 512 * 1024;

@@ -54,6 +54,8 @@ pub struct Status {
     /// Something to tell about the key: a stale cached key, a cache that
     /// failed, a kit found in Downloads.
     pub key_note: Option<String>,
+    /// What the agent noticed about the vault folder (see [`Notice`]).
+    pub notices: Vec<Notice>,
 }
 
 /// What anyone may know about a vault without unlocking it.
@@ -223,4 +225,99 @@ pub enum KeyCheck {
     Foreign,
     /// A kit of another vault.
     OtherVault { vault_id: String },
+}
+
+/// Something the agent noticed about the vault folder that did not stop it
+/// working: a rollback, a sync tool's conflicted copy, a change made on
+/// another device (password, client key, reset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// A stable word for scripts: `rollback`, `torn_tail`, `conflict_copy`,
+    /// `ignored_file`, `old_vault_log`, `key_rotated_elsewhere`,
+    /// `password_changed_elsewhere`, `vault_reset_elsewhere`,
+    /// `stale_cached_key`, `refresh_failed`.
+    pub kind: String,
+    /// One sentence for a person, with what to do.
+    pub message: String,
+}
+
+/// A password change: the current password, the new one, optionally a new
+/// key-derivation cost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePasswordRequest {
+    pub current: Secret,
+    pub new: Secret,
+    pub kdf: Option<KdfSettings>,
+}
+
+/// A reset: a new, empty vault in place of the old one. The old vault's
+/// password is not asked (a reset is for when it, or the key, is lost).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetRequest {
+    /// The vault id the person confirmed deleting (from `status`), so a
+    /// vault that changed in between is not deleted by mistake; `None` when
+    /// the folder holds no readable vault.
+    pub expected_vault: Option<String>,
+    /// `None` keeps the old vault's name.
+    pub name: Option<String>,
+    pub password: Secret,
+    pub kdf: Option<KdfSettings>,
+}
+
+/// A device's log as `vault info` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub device_id: String,
+    pub this_device: bool,
+    /// Records written (the sequence number of its last record).
+    pub records: u64,
+    /// When its log last changed on this disk (unix ms).
+    pub last_write: Option<i64>,
+}
+
+/// `vault info`: everything about the vault and its folder, nothing secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VaultDetails {
+    pub vault_dir: String,
+    pub vault: VaultSummary,
+    /// When the current client key was made (unix ms).
+    pub key_created: i64,
+    /// Replaced client keys, by fingerprint, with when (unix ms).
+    pub retired_keys: Vec<(String, i64)>,
+    pub devices: Vec<DeviceInfo>,
+    pub conflict_copies: Vec<String>,
+    pub temp_files: Vec<String>,
+    pub other_files: Vec<String>,
+    pub notices: Vec<Notice>,
+}
+
+/// One piece of an export file being sent to the agent for `import`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportChunk {
+    /// Chosen by the client; a new id starts a new upload and drops any
+    /// unfinished one.
+    pub upload: u64,
+    /// `bitwarden-json`, `csv`, `keepass-xml` or `idp-json`.
+    pub format: String,
+    /// The next piece of the file (whole characters; the file is UTF-8).
+    pub data: Secret,
+    /// The file is complete: parse and import it.
+    pub last: bool,
+}
+
+/// An entry of an export file that was not imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedEntry {
+    pub entry: String,
+    pub reason: String,
+}
+
+/// What an import did. Either every importable entry went in, in one
+/// durable write, or (on error) none did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    pub imported: u64,
+    /// Names of entries already in the vault (or earlier in the file).
+    pub duplicates: Vec<String>,
+    pub skipped: Vec<SkippedEntry>,
 }

@@ -59,6 +59,14 @@ impl World {
         w
     }
 
+    /// A world whose agent serves the vault folder `vault` (a folder that
+    /// other worlds may share, as devices do through a sync tool).
+    pub fn with_vault(vault: &Path) -> World {
+        let w = World::new();
+        w.config(&format!("vault_dir = {:?}\n", vault.display().to_string()));
+        w
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }

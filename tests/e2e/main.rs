@@ -11,4 +11,6 @@ mod protocol;
 mod security;
 mod session;
 mod snapshots;
+mod sync;
 mod units;
+mod vault_cmds;

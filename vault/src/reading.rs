@@ -152,6 +152,10 @@ impl UnlockedVault {
         }
         let bytes = fs::read(&path).map_err(|e| VaultError::io(&path, e))?;
         let vault_id = self.locked.header.vault_id;
+        if crate::reset::log_vault_id(&bytes).is_some_and(|id| id != vault_id) {
+            warnings.push(Warning::OldVaultLog { path });
+            return Ok(());
+        }
         let parsed = log::parse(&bytes, &path, &vault_id, &device)?;
         let skip_until = prev.filter(|c| c.continues(&bytes)).map_or(0, |c| c.offset);
         let fresh: Vec<&RawRecord> = parsed

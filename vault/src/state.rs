@@ -19,15 +19,19 @@ use crate::log::{self, Op, OwnLog, RawRecord};
 use crate::secret::{Key32, SecretString};
 use crate::vault::{LockedVault, VaultInfo, now_ms, read_header};
 
+#[path = "folder.rs"]
+mod folder;
 #[path = "maintenance.rs"]
 mod maintenance;
 #[path = "merge.rs"]
 mod merge;
 #[path = "reading.rs"]
 mod reading;
+pub use folder::{DeviceLog, FolderReport};
 pub use maintenance::{CompactReport, VerifyReport};
 use merge::Entry;
 use reading::Cursor;
+pub(crate) use reading::classify;
 
 /// Something worth telling the person that did not stop the vault opening.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +58,10 @@ pub enum Warning {
     KeyRotatedElsewhere,
     /// Another device changed the password: the next unlock needs the new one.
     PasswordChangedElsewhere,
+    /// A log that names another vault id: left over from before a reset
+    /// (written by a device that had not seen the reset yet). It was not
+    /// read; nothing in it can be opened any more.
+    OldVaultLog { path: PathBuf },
 }
 
 /// A vault open with both secrets. Dropping it (or [`UnlockedVault::lock`])
@@ -110,7 +118,7 @@ impl UnlockedVault {
         v.own.prepare(&v.locked.header.vault_id, &own_id, valid)?;
         // The own log's torn tail was repaired, not merely skipped.
         v.warnings
-            .retain(|w| !matches!(w, Warning::TornTail { path } if *path == own_path));
+            .retain(|w| !matches!(w, Warning::TornTail { path } | Warning::OldVaultLog { path } if *path == own_path));
         v.own_seq = own_cursor.map_or(0, |c| c.last_seq);
         if own_cursor.is_none_or(|c| c.offset < log::FILE_HEADER_LEN) {
             let header = log::file_header(&v.locked.header.vault_id, &own_id);

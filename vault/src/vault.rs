@@ -76,26 +76,7 @@ impl LockedVault {
             .create(log::logs_dir(dir))
             .map_err(|e| VaultError::io(dir, e))?;
 
-        let key = ClientKey::generate()?;
-        let vault_id = VaultId::random()?;
-        let now = now_ms();
-        let mut salt = [0u8; header::SALT_LEN];
-        getrandom::fill(&mut salt)?;
-        let mut header = Header {
-            vault_id,
-            created_ms: now,
-            kdf: params,
-            salt,
-            key_fp: key.fingerprint(&vault_id),
-            key_created_ms: now,
-            name: name.to_string(),
-            retired: Vec::new(),
-            wrap_nonce: [0; 12],
-            wrapped: [0; 48],
-        };
-        let vault_key = Key32::random()?;
-        let kek = header::derive_kek(password, &key, &vault_id, &params, &header.salt)?;
-        header.wrap(&vault_key, &kek)?;
+        let (header, vault_key, key) = fresh_header(name, password, params)?;
         write_atomic(&header_path, &header.encode())?;
         let locked = LockedVault {
             dir: dir.to_path_buf(),
@@ -200,6 +181,35 @@ impl LockedVault {
         self.header = next;
         Ok(())
     }
+}
+
+/// A header for a new vault: new vault id, salt, client key and vault key.
+pub(crate) fn fresh_header(
+    name: &str,
+    password: &SecretString,
+    params: KdfParams,
+) -> Result<(Header, Key32, ClientKey)> {
+    let key = ClientKey::generate()?;
+    let vault_id = VaultId::random()?;
+    let now = now_ms();
+    let mut salt = [0u8; header::SALT_LEN];
+    getrandom::fill(&mut salt)?;
+    let mut header = Header {
+        vault_id,
+        created_ms: now,
+        kdf: params,
+        salt,
+        key_fp: key.fingerprint(&vault_id),
+        key_created_ms: now,
+        name: name.to_string(),
+        retired: Vec::new(),
+        wrap_nonce: [0; 12],
+        wrapped: [0; 48],
+    };
+    let vault_key = Key32::random()?;
+    let kek = header::derive_kek(password, &key, &vault_id, &params, &header.salt)?;
+    header.wrap(&vault_key, &kek)?;
+    Ok((header, vault_key, key))
 }
 
 pub(crate) fn read_header(dir: &Path) -> Result<Header> {

@@ -8,7 +8,7 @@
 //! limits, so a hostile file cannot take `idp` down with it.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use idp_kit::helper::{Helper, ReadKit, RenderRequest};
@@ -44,6 +44,12 @@ async fn material(
         env.prompter.ask(why, "Password:")?
     };
     let m = agent.client.kit(ctx(600), password).await??;
+    let (key, vault_id) = parse_material(&m)?;
+    Ok((m, key, vault_id))
+}
+
+/// The key and vault id of a kit's material, as the agent sent them.
+fn parse_material(m: &KitMaterial) -> Result<(ClientKey, VaultId), CliError> {
     let bad = |what: &str| {
         CliError::new(
             Exit::Error,
@@ -53,7 +59,7 @@ async fn material(
     };
     let key = ClientKey::parse(m.key.expose()).map_err(|_| bad("client key"))?;
     let vault_id: VaultId = m.vault_id.parse().map_err(|_| bad("vault id"))?;
-    Ok((m, key, vault_id))
+    Ok((key, vault_id))
 }
 
 /// The QR code in the terminal: two modules per character cell, with a
@@ -117,21 +123,17 @@ async fn show(args: KitShowArgs, env: &mut Env) -> Result<(), CliError> {
     ))
 }
 
-async fn save(args: KitSaveArgs, env: &mut Env) -> Result<(), CliError> {
-    let format = if args.png {
-        KitFormat::Png
-    } else {
-        KitFormat::Pdf
-    };
-    let dir = match args.dir.or_else(idp_proto::paths::download_dir) {
-        Some(d) => d,
-        None => {
-            return Err(CliError::new(
-                Exit::Error,
-                "no Downloads folder: HOME is not set",
-                "name a folder with --dir",
-            ));
-        }
+/// Writes the kit for `m` into `dir` (default: Downloads) and says where:
+/// `idp kit save`, `idp vault rotate-key` and `idp vault reset` all save
+/// through here.
+pub async fn write_kit(dir: Option<PathBuf>, png: bool, m: &KitMaterial) -> Result<(), CliError> {
+    let format = if png { KitFormat::Png } else { KitFormat::Pdf };
+    let Some(dir) = dir.or_else(idp_proto::paths::download_dir) else {
+        return Err(CliError::new(
+            Exit::Error,
+            "no Downloads folder: HOME is not set",
+            "name a folder with --dir",
+        ));
     };
     std::fs::create_dir_all(&dir).map_err(|e| {
         CliError::new(
@@ -140,14 +142,7 @@ async fn save(args: KitSaveArgs, env: &mut Env) -> Result<(), CliError> {
             "name another folder with --dir",
         )
     })?;
-    let agent = connect().await?;
-    let (m, key, vault_id) = material(
-        &agent,
-        args.password_stdin,
-        env,
-        "Saving the emergency kit needs your password again.",
-    )
-    .await?;
+    let (key, vault_id) = parse_material(m)?;
     let created = UNIX_EPOCH + Duration::from_millis(u64::try_from(m.key_created).unwrap_or(0));
     let request = RenderRequest::new(&m.vault_name, &vault_id, &key, created);
     drop(key);
@@ -163,6 +158,18 @@ async fn save(args: KitSaveArgs, env: &mut Env) -> Result<(), CliError> {
          with your password it opens the vault.",
         path.display()
     ))
+}
+
+async fn save(args: KitSaveArgs, env: &mut Env) -> Result<(), CliError> {
+    let agent = connect().await?;
+    let (m, _, _) = material(
+        &agent,
+        args.password_stdin,
+        env,
+        "Saving the emergency kit needs your password again.",
+    )
+    .await?;
+    write_kit(args.dir, args.png, &m).await
 }
 
 /// How `idp kit verify --json` reports.

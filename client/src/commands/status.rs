@@ -30,6 +30,9 @@ pub async fn run(json: bool) -> Result<(), CliError> {
     ))?;
     let Some(vault) = &status.vault else {
         output::line(&format!("vault:      none in {}", status.vault_dir))?;
+        for n in &status.notices {
+            output::line(&format!("warning:    {}", n.message))?;
+        }
         return output::line("next:       create one with `idp init`");
     };
     output::line(&format!(
@@ -59,6 +62,9 @@ pub async fn run(json: bool) -> Result<(), CliError> {
             })?;
         }
         State::NoVault => output::line("state:      no vault")?,
+    }
+    for n in &status.notices {
+        output::line(&format!("warning:    {}", n.message))?;
     }
     if let Some(wait) = status.retry_after {
         output::line(&format!("throttled:  next unlock attempt in {wait} s"))?;

@@ -28,6 +28,7 @@ pub fn run(st: &mut AgentState, req: InitRequest) -> Result<InitReply, ProtoErro
     let info = vault.info();
     tracing::info!(vault = %info.vault_id, kdf = %info.kdf, "vault created");
     let client_key = Secret::new(key.expose_grouped().expose());
+    st.notices.clear();
     st.vault = Vault::Unlocked(vault);
     st.recount();
     st.timers.start(Instant::now());

@@ -55,5 +55,6 @@ pub fn run(st: &mut AgentState) -> Result<Status, ProtoError> {
         key_known,
         key_cache: st.key_view.cache.clone(),
         key_note,
+        notices: st.notices.clone(),
     })
 }

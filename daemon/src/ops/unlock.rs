@@ -2,7 +2,7 @@
 //! wrong passwords; every attempt that gets past the key check runs the
 //! full KDF. The key is the one typed, or the one the RPC handler read from
 //! the key cache before sending this job (the vault thread never waits on
-//! the keyring).
+//! the keyring); `typed` tells which.
 
 use std::time::Instant;
 
@@ -10,12 +10,14 @@ use idp_proto::{ProtoError, Secret, Status};
 use idp_vault::{ClientKey, KeyMatch, VaultError};
 
 use crate::convert::{from_wire, vault_error};
+use crate::notices::from_warning;
 use crate::state::{AgentState, Vault};
 
 pub fn run(
     st: &mut AgentState,
     password: &Secret,
     key: Option<ClientKey>,
+    typed: bool,
 ) -> Result<Status, ProtoError> {
     st.notice_vault();
     let locked = match &st.vault {
@@ -34,14 +36,18 @@ pub fn run(
     let key = key.ok_or(ProtoError::KeyNeeded)?;
     match locked.check_key(&key) {
         KeyMatch::Current => {}
+        // A cached key replaced on another device: ask for the new kit.
+        KeyMatch::Stale { .. } if !typed => return Err(ProtoError::KeyNeeded),
         KeyMatch::Stale { .. } => return Err(ProtoError::StaleKey),
         KeyMatch::Foreign => return Err(ProtoError::ForeignKey),
     }
     let password = from_wire(password);
     match locked.unlock(&password, &key, &st.device) {
         Ok(vault) => {
+            st.notices.clear();
             for w in vault.warnings() {
                 tracing::warn!(warning = ?w, "vault opened with a warning");
+                st.notice(from_warning(w));
             }
             st.throttle.succeeded();
             st.vault = Vault::Unlocked(vault);

@@ -1,0 +1,80 @@
+//! `refresh`: not an RPC; the vault folder watcher queues it when files in
+//! the folder change. Reads what other devices wrote (the vault re-reads
+//! only logs that changed), updates the notices, and bumps the generation
+//! when anything a client sees changed, so `watch` callers hear of it.
+//!
+//! A vault id that changed on disk means the vault was reset on another
+//! device: this device locks (nothing of the old vault is merged into the
+//! new one) and says so.
+
+use idp_vault::{LockedVault, VaultError};
+
+use crate::notices::{from_warning, is_current_state, notice};
+use crate::state::{AgentState, Vault};
+use crate::timeout::LockReason;
+
+pub fn run(st: &mut AgentState) {
+    st.notice_vault();
+    if let Vault::Locked(v) = &st.vault {
+        match LockedVault::open(&st.vault_dir) {
+            // A new header (password, key or reset elsewhere): `status` and
+            // the next unlock must use it.
+            Ok(fresh) if fresh.info() != v.info() => {
+                st.vault = Vault::Locked(fresh);
+                st.bump();
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot read the vault header"),
+        }
+        return;
+    }
+    let (result, changed) = match &mut st.vault {
+        Vault::None | Vault::Locked(_) => return,
+        Vault::Unlocked(v) => {
+            let before = (v.heads().clone(), v.info());
+            let result = v.refresh();
+            (result, before != (v.heads().clone(), v.info()))
+        }
+    };
+    let old = st.notices.clone();
+    match result {
+        Ok(warnings) => {
+            st.notices.retain(|n| !is_current_state(n));
+            for w in &warnings {
+                st.notice(from_warning(w));
+            }
+        }
+        Err(VaultError::VaultReplaced { expected, found }) => {
+            tracing::warn!(%expected, %found, "the vault was reset on another device");
+            st.lock(LockReason::Reset);
+            st.vault = Vault::None;
+            st.notices.clear();
+            st.notice(notice(
+                "vault_reset_elsewhere",
+                format!(
+                    "the vault was reset on another device (vault {expected} is now {found}): \
+                     this device locked and merged nothing; unlock with the new vault's \
+                     emergency kit"
+                ),
+            ));
+            st.notice_vault();
+            st.bump();
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "refresh failed");
+            st.notices.retain(|n| n.kind != "refresh_failed");
+            st.notice(notice(
+                "refresh_failed",
+                format!("reading the vault folder failed: {e}"),
+            ));
+        }
+    }
+    if changed {
+        tracing::debug!("merged changes from the vault folder");
+        st.recount();
+    }
+    if changed || old != st.notices {
+        st.bump();
+    }
+}

@@ -1,0 +1,124 @@
+//! What is in the vault folder, for `idp vault info`: each device's log
+//! with how far it goes and when it last changed on this disk, and what
+//! sync tools left behind (conflicted copies, temporary files, anything
+//! else). Nothing here is secret.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use super::UnlockedVault;
+use super::reading::classify;
+use crate::error::{Result, VaultError};
+use crate::ids::DeviceId;
+use crate::log;
+use crate::vault::HEADER_FILE;
+
+/// One device's log as this device sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceLog {
+    pub device: DeviceId,
+    /// Sequence number of its last record read (its count of writes).
+    pub records: u64,
+    /// When the file last changed on this disk (unix ms); a sync tool
+    /// usually keeps the writing device's time.
+    pub modified_ms: Option<i64>,
+    pub this_device: bool,
+}
+
+/// The vault folder's contents besides the header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FolderReport {
+    pub devices: Vec<DeviceLog>,
+    /// Sync tools' conflicted copies (of a log, or of the header).
+    pub conflict_copies: Vec<PathBuf>,
+    /// Temporary files: ours from an interrupted write, or a sync tool's
+    /// transfer in progress (`~syncthing~…`, `.syncthing.…`, `*.part`).
+    pub temp_files: Vec<PathBuf>,
+    /// Anything else, which is left alone.
+    pub other_files: Vec<PathBuf>,
+}
+
+fn is_temp(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with('.')
+        || lower.starts_with('~')
+        || [".tmp", ".part", ".partial", ".crdownload"]
+            .iter()
+            .any(|s| lower.ends_with(s))
+}
+
+fn modified_ms(path: &Path) -> Option<i64> {
+    let t = fs::metadata(path).ok()?.modified().ok()?;
+    Some(t.duration_since(UNIX_EPOCH).ok()?.as_millis() as i64)
+}
+
+fn listing(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(l) => l,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(VaultError::io(dir, e)),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| VaultError::io(dir, e))?;
+        out.push((
+            entry.file_name().to_string_lossy().into_owned(),
+            entry.path(),
+        ));
+    }
+    out.sort();
+    Ok(out)
+}
+
+impl UnlockedVault {
+    /// Walks the vault folder (the top level and `logs/`).
+    pub fn folder_report(&self) -> Result<FolderReport> {
+        let mut r = FolderReport::default();
+        let own = self.device.id();
+        for (name, path) in listing(&self.locked.dir)? {
+            if name == HEADER_FILE || name == "logs" {
+                continue;
+            }
+            if is_temp(&name) {
+                r.temp_files.push(path);
+            } else if name.to_ascii_lowercase().contains("conflict") {
+                r.conflict_copies.push(path);
+            } else {
+                r.other_files.push(path);
+            }
+        }
+        for (name, path) in listing(&log::logs_dir(&self.locked.dir))? {
+            match classify(&name) {
+                Some((device, false)) => r.devices.push(DeviceLog {
+                    device,
+                    records: self.heads.get(&device).copied().unwrap_or(0),
+                    modified_ms: modified_ms(&path),
+                    this_device: device == own,
+                }),
+                Some((_, true)) => r.conflict_copies.push(path),
+                None if is_temp(&name) => r.temp_files.push(path),
+                None => r.other_files.push(path),
+            }
+        }
+        Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_temp;
+
+    #[test]
+    fn temporary_names() {
+        for t in [
+            ".vault.idp.tmp-a1b2c3",
+            "~syncthing~0123.log.tmp",
+            ".syncthing.0123.log.tmp",
+            "0123.log.part",
+        ] {
+            assert!(is_temp(t), "{t}");
+        }
+        assert!(!is_temp("0123456789abcdef0123456789abcdef.log"));
+    }
+}
