@@ -4,6 +4,9 @@
 #
 #   bench/kit-to-cache.sh [RUNS] [pdf|png]     (default 50 pdf)
 #
+# PROFILE=debug uses the dev build (the workspace's dependencies and the
+# kit crate are optimised there too) instead of building a release.
+#
 # Needs: dbus-daemon (dbus-run-session), gnome-keyring, libsecret-tools,
 # hyperfine. Everything runs in private HOME/XDG trees and a private D-Bus
 # session, and is stopped at the end.
@@ -12,8 +15,13 @@ RUNS=${1:-50}
 FORMAT=${2:-pdf}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-cargo build --release -q -p idp-cli -p idp-agent -p idp-kit --manifest-path "$ROOT/Cargo.toml"
-export BIN=$TARGET/release RUNS FORMAT ROOT
+PROFILE=${PROFILE:-release}
+if [ "$PROFILE" = release ]; then
+    cargo build --release -q -p idp-cli -p idp-agent -p idp-kit --manifest-path "$ROOT/Cargo.toml"
+else
+    cargo build -q -p idp-cli -p idp-agent -p idp-kit --manifest-path "$ROOT/Cargo.toml"
+fi
+export BIN=$TARGET/$PROFILE RUNS FORMAT ROOT
 W=$(mktemp -d /tmp/idp-bench-kit.XXXXXX)
 export W
 trap 'rm -rf "$W"' EXIT
