@@ -26,15 +26,21 @@ W=$(mktemp -d /tmp/idp-bench-kit.XXXXXX)
 export W
 trap 'rm -rf "$W"' EXIT
 
-dbus-run-session -- bash -c '
+# The session's own services (and any the bus would activate) see only
+# private folders.
+mkdir -m 700 "$W/krun"
+HOME=$W XDG_RUNTIME_DIR=$W/krun XDG_DATA_HOME=$W/kdata dbus-run-session -- bash -c '
     set -euo pipefail
-    mkdir -m 700 "$W/krun"
-    echo -n keyring-password | XDG_RUNTIME_DIR=$W/krun XDG_DATA_HOME=$W/kdata HOME=$W \
+    echo -n keyring-password |
         gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null &
     GKD=$!
     trap "kill $GKD 2>/dev/null || true" EXIT
+    # Wait for its name without a call that would activate another one.
     for _ in $(seq 100); do
-        secret-tool search --all nothing nothing >/dev/null 2>&1 && break; sleep 0.1
+        dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+            org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets |
+            grep -q "boolean true" && break
+        sleep 0.05
     done
     /usr/bin/python3 "$ROOT/bench/kit-to-cache.py" "$BIN" "$W" "$RUNS" "$FORMAT"
 '
