@@ -96,9 +96,21 @@ impl Agent for Connection {
             None => self.cached_key().await?,
         };
         let password = request.password;
+        let from_cache = typed.is_none();
         let status = self
             .actor
-            .call(move |st| ops::unlock::run(st, &password, key))
+            .call(move |st| {
+                let result = ops::unlock::run(st, &password, key);
+                // The cached key was rotated elsewhere: say so in status.
+                if from_cache
+                    && matches!(result, Err(ProtoError::StaleKey | ProtoError::ForeignKey))
+                    && let Some((id, _)) = keyring::current_vault(st)
+                {
+                    st.key_view.set(id, keyring::Known::Stale);
+                    st.bump();
+                }
+                result
+            })
             .await?;
         match typed {
             // A typed key that unlocked is the current key: remember it.
