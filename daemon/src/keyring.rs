@@ -190,7 +190,7 @@ fn judge(st: &AgentState, key: &ClientKey) -> Known {
     }
 }
 
-/// Records what a lookup found; returns whether that changed the view.
+/// Records what a lookup found; bumps the generation when that changed.
 fn record_lookup(st: &mut AgentState, id: VaultId, found: Result<Option<ClientKey>, CacheError>) {
     let known = match found {
         Ok(Some(key)) => judge(st, &key),

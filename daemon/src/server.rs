@@ -96,10 +96,25 @@ impl Agent for Connection {
             None => self.cached_key().await?,
         };
         let password = request.password;
-        let was_typed = typed.is_some();
+        let typed_key = typed.is_some();
+        let from_cache = !typed_key && key.is_some();
         let status = self
             .actor
-            .call(move |st| ops::unlock::run(st, &password, key, was_typed))
+            .call(move |st| {
+                let result = ops::unlock::run(st, &password, key, typed_key);
+                // The cached key was rotated elsewhere: say so in status.
+                if from_cache
+                    && matches!(
+                        result,
+                        Err(ProtoError::KeyNeeded | ProtoError::StaleKey | ProtoError::ForeignKey)
+                    )
+                    && let Some((id, _)) = keyring::current_vault(st)
+                {
+                    st.key_view.set(id, keyring::Known::Stale);
+                    st.bump();
+                }
+                result
+            })
             .await?;
         match typed {
             // A typed key that unlocked is the current key: remember it.

@@ -341,3 +341,43 @@ fn without_any_key_cache_status_says_why_and_the_typed_key_unlocks() {
     w.unlock("no cache password", &key).ok();
     assert!(w.idp(&["status"], "").ok().contains("unlocked"));
 }
+
+#[test]
+fn a_cached_key_rotated_elsewhere_is_reported_stale() {
+    let origin = Origin::new("rotated password");
+    let kit = origin.kit("--pdf");
+    let session = Session::start();
+    let w = new_device(&session, &origin.vault_dir());
+    w.idp(&["key", "import", kit.to_str().expect("utf8")], "")
+        .ok();
+    assert_eq!(settled_status(&w)["key_known"], true);
+
+    // Another device rotates the key; the synced header arrives while this
+    // agent is stopped.
+    let pid = w.agent_pid();
+    crate::harness::signal(pid, rustix::process::Signal::TERM);
+    within(Duration::from_secs(5), || {
+        (!Path::new(&format!("/proc/{pid}")).exists()).then_some(())
+    })
+    .expect("agent stopped");
+    rotate_key(
+        &w.path("data/idp/vault"),
+        "rotated password",
+        &origin.key,
+        &w.path("other-device"),
+    );
+
+    let st = within(Duration::from_secs(5), || {
+        let st = status_json(&w);
+        st["key_note"].as_str().is_some().then_some(st)
+    })
+    .expect("a note about the cached key");
+    assert_eq!(st["key_known"], false);
+    let note = st["key_note"].as_str().unwrap_or_default();
+    assert!(note.contains("replaced"), "{note}");
+    assert!(
+        w.idp(&["status"], "")
+            .ok()
+            .contains("not known on this device")
+    );
+}
