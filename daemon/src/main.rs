@@ -15,6 +15,7 @@ mod harden;
 mod keycache;
 mod listen;
 mod logging;
+mod logind;
 mod ops;
 mod server;
 mod state;
@@ -140,6 +141,7 @@ async fn serve(
         changed,
     };
     let accept = tokio::spawn(server::accept_loop(listener, conn, uid));
+    tokio::spawn(logind::watch(actor.clone(), uid));
 
     if let Err(e) = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]) {
         tracing::warn!(error = %e, "could not notify systemd");

@@ -12,6 +12,10 @@ pub enum LockReason {
     Idle,
     Max,
     Shutdown,
+    /// logind announced a suspend.
+    Sleep,
+    /// logind asked the session to lock its screen.
+    ScreenLock,
 }
 
 #[derive(Debug)]
