@@ -7,6 +7,9 @@
 //! [lock]
 //! idle = "15m"      # lock after this long without use
 //! max = "12h"       # lock this long after unlocking, used or not
+//!
+//! [clipboard]
+//! clear = "30s"     # `idp copy` clears the clipboard after this long
 //! ```
 //!
 //! Durations are a number followed by `s`, `m` or `h`. Unknown keys are
@@ -27,6 +30,25 @@ pub struct Config {
     pub pinentry: Option<PathBuf>,
     #[serde(default)]
     pub lock: LockConfig,
+    #[serde(default)]
+    pub clipboard: ClipboardConfig,
+}
+
+/// `idp copy`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClipboardConfig {
+    /// How long a copied secret stays on the clipboard.
+    #[serde(with = "duration")]
+    pub clear: Duration,
+}
+
+impl Default for ClipboardConfig {
+    fn default() -> Self {
+        Self {
+            clear: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Auto-lock timers.
@@ -59,6 +81,11 @@ impl Config {
         let cfg: Config = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
         if cfg.lock.idle.is_zero() || cfg.lock.max.is_zero() {
             return Err(ConfigError("lock timers must be longer than 0 s".into()));
+        }
+        if cfg.clipboard.clear.is_zero() {
+            return Err(ConfigError(
+                "clipboard.clear must be longer than 0 s".into(),
+            ));
         }
         Ok(cfg)
     }
@@ -101,6 +128,15 @@ mod tests {
         assert_eq!(c.lock.idle, Duration::from_secs(900));
         assert_eq!(c.lock.max, Duration::from_secs(43200));
         assert_eq!(c.pinentry, None);
+        assert_eq!(c.clipboard.clear, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn clipboard_clear_time() {
+        let c = Config::parse("[clipboard]\nclear = \"45s\"\n").expect("parse");
+        assert_eq!(c.clipboard.clear, Duration::from_secs(45));
+        assert!(Config::parse("[clipboard]\nclear = \"0s\"\n").is_err());
+        assert!(Config::parse("[clipboard]\nclean = \"5s\"\n").is_err());
     }
 
     #[test]
