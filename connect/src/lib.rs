@@ -1,4 +1,5 @@
-//! Finding the agent, starting it when none answers, and the handshake.
+//! Finding the agent, starting it when none answers, and the handshake:
+//! what `idp` and `idp-tray` both do before their first call.
 //!
 //! Before sending anything the client checks that the process at the other
 //! end of the socket runs as the same user (`SO_PEERCRED`), and, for the
@@ -11,6 +12,7 @@
 //! agent exits instead (another one won a race to start), the pipe closes and
 //! `idp` connects to whichever agent holds the socket. No sleeping, no
 //! polling for the file to appear.
+#![forbid(unsafe_code)]
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -18,12 +20,11 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use idp_proto::{AgentClient, Hello, PROTOCOL_VERSION, framing, paths};
+use idp_proto::config::Config;
+use idp_proto::{AgentClient, Hello, PROTOCOL_VERSION, ProtoError, framing, paths};
 use tarpc::context;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::UnixStream;
-
-use crate::error::{CliError, Exit};
 
 /// A connected, version-checked client.
 #[derive(Debug)]
@@ -39,31 +40,56 @@ pub fn ctx(secs: u64) -> context::Context {
     c
 }
 
-fn agent_error(message: String) -> CliError {
-    CliError::new(
-        Exit::Agent,
-        message,
-        "start it by hand with `idp-agent` to see why, or check its log in ~/.local/state/idp/agent.log",
-    )
+/// Why no conversation with the agent could begin.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The agent could not be found, trusted or started. `next` says what
+    /// the person can do about it.
+    #[error("{message}")]
+    Agent { message: String, next: String },
+    /// The agent answered the handshake with a refusal.
+    #[error(transparent)]
+    Refused(#[from] ProtoError),
+    /// The handshake got no answer.
+    #[error("the agent did not answer: {0}")]
+    Rpc(#[from] tarpc::client::RpcError),
 }
 
-fn check_socket_dir(dir: &Path, uid: u32) -> Result<(), CliError> {
+impl ConnectError {
+    /// What to do next.
+    pub fn next_step(&self) -> String {
+        match self {
+            Self::Agent { next, .. } => next.clone(),
+            Self::Refused(e) => e.next_step(),
+            Self::Rpc(_) => "check that idp-agent runs (`idp status`), and its log".into(),
+        }
+    }
+}
+
+fn agent_error(message: String) -> ConnectError {
+    ConnectError::Agent {
+        message,
+        next: "start it by hand with `idp-agent` to see why, or check its log in ~/.local/state/idp/agent.log".into(),
+    }
+}
+
+fn check_socket_dir(dir: &Path, uid: u32) -> Result<(), ConnectError> {
     if !paths::socket_dir_is_shared_fallback() {
         return Ok(());
     }
     match std::fs::symlink_metadata(dir) {
         Ok(m) if m.is_dir() && m.uid() == uid && m.mode() & 0o077 == 0 => Ok(()),
-        Ok(_) => Err(CliError::new(
-            Exit::Agent,
-            format!("{} is not a private folder of yours", dir.display()),
-            "remove it (someone else may have made it), or set XDG_RUNTIME_DIR",
-        )),
+        Ok(_) => Err(ConnectError::Agent {
+            message: format!("{} is not a private folder of yours", dir.display()),
+            next: "remove it (someone else may have made it), or set XDG_RUNTIME_DIR".into(),
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(agent_error(format!("cannot check {}: {e}", dir.display()))),
     }
 }
 
-async fn try_connect(socket: &Path, uid: u32) -> Result<Option<UnixStream>, CliError> {
+async fn try_connect(socket: &Path, uid: u32) -> Result<Option<UnixStream>, ConnectError> {
     let stream = match UnixStream::connect(socket).await {
         Ok(s) => s,
         Err(_) => return Ok(None),
@@ -72,29 +98,30 @@ async fn try_connect(socket: &Path, uid: u32) -> Result<Option<UnixStream>, CliE
         .peer_cred()
         .map_err(|e| agent_error(format!("cannot check who serves {}: {e}", socket.display())))?;
     if cred.uid() != uid {
-        return Err(CliError::new(
-            Exit::Agent,
-            format!(
+        return Err(ConnectError::Agent {
+            message: format!(
                 "{} is served by uid {}, not by you (uid {uid}): refusing to talk to it",
                 socket.display(),
                 cred.uid()
             ),
-            "stop that process, or set XDG_RUNTIME_DIR to a folder of your own",
-        ));
+            next: "stop that process, or set XDG_RUNTIME_DIR to a folder of your own".into(),
+        });
     }
     Ok(Some(stream))
 }
 
-fn agent_binary() -> PathBuf {
+/// A sibling of the running binary (`idp-agent` next to `idp`), else the
+/// name alone, for PATH to resolve.
+pub fn sibling_binary(name: &str) -> PathBuf {
     std::env::current_exe()
         .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join("idp-agent")))
+        .and_then(|exe| exe.parent().map(|d| d.join(name)))
         .filter(|p| p.is_file())
-        .unwrap_or_else(|| PathBuf::from("idp-agent"))
+        .unwrap_or_else(|| PathBuf::from(name))
 }
 
 /// Starts the agent and waits until it is ready or has exited.
-async fn start_agent() -> Result<(), CliError> {
+async fn start_agent() -> Result<(), ConnectError> {
     let log_path = paths::state_dir()
         .map_err(|e| agent_error(e.to_string()))?
         .join("agent.log");
@@ -110,7 +137,7 @@ async fn start_agent() -> Result<(), CliError> {
         .mode(0o600)
         .open(&log_path)
         .map_err(|e| agent_error(format!("cannot open {}: {e}", log_path.display())))?;
-    let bin = agent_binary();
+    let bin = sibling_binary("idp-agent");
     let mut child = tokio::process::Command::new(&bin)
         .arg("--ready-stdout")
         .stdin(Stdio::null())
@@ -138,7 +165,7 @@ async fn start_agent() -> Result<(), CliError> {
 /// Connects once the agent we started is ready. If it exited because another
 /// agent took the socket first, that one may still be a moment from
 /// listening: a lost start race is the only case that retries.
-async fn connect_after_start(socket: &Path, uid: u32) -> Result<UnixStream, CliError> {
+async fn connect_after_start(socket: &Path, uid: u32) -> Result<UnixStream, ConnectError> {
     for _ in 0..100 {
         if let Some(s) = try_connect(socket, uid).await? {
             return Ok(s);
@@ -152,7 +179,7 @@ async fn connect_after_start(socket: &Path, uid: u32) -> Result<UnixStream, CliE
 }
 
 /// Connects to the agent, starting it if needed, and checks the protocol.
-pub async fn connect() -> Result<Agent, CliError> {
+pub async fn connect() -> Result<Agent, ConnectError> {
     let uid = rustix::process::getuid().as_raw();
     let socket = paths::socket_path(uid);
     if let Some(dir) = socket.parent() {
@@ -169,4 +196,24 @@ pub async fn connect() -> Result<Agent, CliError> {
         AgentClient::new(tarpc::client::Config::default(), framing::transport(stream)).spawn();
     let hello = client.hello(ctx(10), PROTOCOL_VERSION).await??;
     Ok(Agent { client, hello })
+}
+
+/// A config file that could not be read or parsed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigFileError(String);
+
+/// `$XDG_CONFIG_HOME/idp/config.toml`, or the defaults when there is none.
+pub fn load_config() -> Result<Config, ConfigFileError> {
+    let path = paths::config_file().map_err(|e| ConfigFileError(e.to_string()))?;
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            Config::parse(&text).map_err(|e| ConfigFileError(format!("{}: {e}", path.display())))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(e) => Err(ConfigFileError(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
 }
