@@ -59,6 +59,12 @@ pub enum Command {
     Add(AddArgs),
     /// Print an item's secret (its password by default).
     Get(GetArgs),
+    /// Put an item's secret on the clipboard (its password by default).
+    ///
+    /// The clipboard is cleared after 30 s (`[clipboard] clear` in
+    /// ~/.config/idp/config.toml), unless something else was copied in the
+    /// meantime. Uses wl-copy on Wayland and xclip on X11.
+    Copy(CopyArgs),
     /// List every item.
     List(JsonFlag),
     /// Find items whose name, username, URL or tag contains QUERY.
@@ -77,6 +83,10 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff).
     Man,
+    /// Internal: keeps a copied secret on the clipboard, then clears it.
+    /// `idp copy` runs it, with the secret on standard input.
+    #[command(hide = true)]
+    ClipboardHold(ClipboardHoldArgs),
 }
 
 #[derive(Debug, Args)]
@@ -431,6 +441,30 @@ pub struct GetArgs {
     /// Print the whole item, secrets included, as JSON.
     #[arg(long, conflicts_with = "field")]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// Item name or id.
+    pub name: String,
+    /// Copy this field instead of the item's main secret.
+    #[arg(long, value_enum, value_name = "F")]
+    pub field: Option<Field>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClipboardBackend {
+    Wayland,
+    X11,
+}
+
+#[derive(Debug, Args)]
+pub struct ClipboardHoldArgs {
+    #[arg(long, value_enum)]
+    pub backend: ClipboardBackend,
+    /// Seconds before the clipboard is cleared.
+    #[arg(long)]
+    pub clear_after: u64,
 }
 
 #[derive(Debug, Args)]

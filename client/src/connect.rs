@@ -1,172 +1,22 @@
-//! Finding the agent, starting it when none answers, and the handshake.
-//!
-//! Before sending anything the client checks that the process at the other
-//! end of the socket runs as the same user (`SO_PEERCRED`), and, for the
-//! `/tmp` fallback folder, that the folder is the user's own: otherwise a
-//! socket planted by someone else would receive the password.
-//!
-//! Starting on demand: `idp` runs `idp-agent --ready-stdout` in its own
-//! process group with stdout on a pipe, and waits for the line `ready`,
-//! which the agent prints only once its socket accepts connections. If the
-//! agent exits instead (another one won a race to start), the pipe closes and
-//! `idp` connects to whichever agent holds the socket. No sleeping, no
-//! polling for the file to appear.
+//! The agent connection (shared with the tray in `idp-connect`), with its
+//! errors as the CLI reports them.
 
-use std::fs::OpenOptions;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
-use idp_proto::{AgentClient, Hello, PROTOCOL_VERSION, framing, paths};
-use tarpc::context;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::net::UnixStream;
+pub use idp_connect::{Agent, ctx};
 
 use crate::error::{CliError, Exit};
 
-/// A connected, version-checked client.
-#[derive(Debug)]
-pub struct Agent {
-    pub client: AgentClient,
-    pub hello: Hello,
-}
-
-/// A call context with a deadline of `secs` from now.
-pub fn ctx(secs: u64) -> context::Context {
-    let mut c = context::current();
-    c.deadline = Instant::now() + Duration::from_secs(secs);
-    c
-}
-
-fn agent_error(message: String) -> CliError {
-    CliError::new(
-        Exit::Agent,
-        message,
-        "start it by hand with `idp-agent` to see why, or check its log in ~/.local/state/idp/agent.log",
-    )
-}
-
-fn check_socket_dir(dir: &Path, uid: u32) -> Result<(), CliError> {
-    if !paths::socket_dir_is_shared_fallback() {
-        return Ok(());
-    }
-    match std::fs::symlink_metadata(dir) {
-        Ok(m) if m.is_dir() && m.uid() == uid && m.mode() & 0o077 == 0 => Ok(()),
-        Ok(_) => Err(CliError::new(
-            Exit::Agent,
-            format!("{} is not a private folder of yours", dir.display()),
-            "remove it (someone else may have made it), or set XDG_RUNTIME_DIR",
-        )),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(agent_error(format!("cannot check {}: {e}", dir.display()))),
-    }
-}
-
-async fn try_connect(socket: &Path, uid: u32) -> Result<Option<UnixStream>, CliError> {
-    let stream = match UnixStream::connect(socket).await {
-        Ok(s) => s,
-        Err(_) => return Ok(None),
-    };
-    let cred = stream
-        .peer_cred()
-        .map_err(|e| agent_error(format!("cannot check who serves {}: {e}", socket.display())))?;
-    if cred.uid() != uid {
-        return Err(CliError::new(
-            Exit::Agent,
-            format!(
-                "{} is served by uid {}, not by you (uid {uid}): refusing to talk to it",
-                socket.display(),
-                cred.uid()
-            ),
-            "stop that process, or set XDG_RUNTIME_DIR to a folder of your own",
-        ));
-    }
-    Ok(Some(stream))
-}
-
-fn agent_binary() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join("idp-agent")))
-        .filter(|p| p.is_file())
-        .unwrap_or_else(|| PathBuf::from("idp-agent"))
-}
-
-/// Starts the agent and waits until it is ready or has exited.
-async fn start_agent() -> Result<(), CliError> {
-    let log_path = paths::state_dir()
-        .map_err(|e| agent_error(e.to_string()))?
-        .join("agent.log");
-    if let Some(dir) = log_path.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .create(dir)
-            .map_err(|e| agent_error(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    let log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(&log_path)
-        .map_err(|e| agent_error(format!("cannot open {}: {e}", log_path.display())))?;
-    let bin = agent_binary();
-    let mut child = tokio::process::Command::new(&bin)
-        .arg("--ready-stdout")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| agent_error(format!("cannot start {}: {e}", bin.display())))?;
-    let Some(stdout) = child.stdout.take() else {
-        return Err(agent_error("the agent's output pipe is missing".into()));
-    };
-    let mut line = String::new();
-    let mut reader = BufReader::new(stdout);
-    let read = reader.read_line(&mut line);
-    match tokio::time::timeout(Duration::from_secs(30), read).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(agent_error(format!("cannot read from the agent: {e}"))),
-        Err(_) => Err(agent_error(format!(
-            "the agent did not become ready in 30 s (log: {})",
-            log_path.display()
-        ))),
-    }
-}
-
-/// Connects once the agent we started is ready. If it exited because another
-/// agent took the socket first, that one may still be a moment from
-/// listening: a lost start race is the only case that retries.
-async fn connect_after_start(socket: &Path, uid: u32) -> Result<UnixStream, CliError> {
-    for _ in 0..100 {
-        if let Some(s) = try_connect(socket, uid).await? {
-            return Ok(s);
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
-    Err(agent_error(format!(
-        "no agent answers on {}",
-        socket.display()
-    )))
-}
-
 /// Connects to the agent, starting it if needed, and checks the protocol.
 pub async fn connect() -> Result<Agent, CliError> {
-    let uid = rustix::process::getuid().as_raw();
-    let socket = paths::socket_path(uid);
-    if let Some(dir) = socket.parent() {
-        check_socket_dir(dir, uid)?;
-    }
-    let stream = match try_connect(&socket, uid).await? {
-        Some(s) => s,
-        None => {
-            start_agent().await?;
-            connect_after_start(&socket, uid).await?
+    idp_connect::connect().await.map_err(CliError::from)
+}
+
+impl From<idp_connect::ConnectError> for CliError {
+    fn from(e: idp_connect::ConnectError) -> Self {
+        use idp_connect::ConnectError as E;
+        match e {
+            E::Refused(p) => p.into(),
+            E::Rpc(r) => r.into(),
+            other => CliError::new(Exit::Agent, other.to_string(), other.next_step()),
         }
-    };
-    let client =
-        AgentClient::new(tarpc::client::Config::default(), framing::transport(stream)).spawn();
-    let hello = client.hello(ctx(10), PROTOCOL_VERSION).await??;
-    Ok(Agent { client, hello })
+    }
 }

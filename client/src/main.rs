@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+mod clipboard;
 mod commands;
 mod connect;
 mod error;
@@ -17,7 +18,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use idp_proto::config::Config;
-use idp_proto::paths;
 
 use cli::{Cli, Command};
 use commands as cmd;
@@ -31,14 +31,13 @@ pub struct Env {
 }
 
 fn load_config() -> Result<Config, CliError> {
-    let bad =
-        |m: String| CliError::new(Exit::Error, m, "fix or remove the file (see docs/agent.md)");
-    let path = paths::config_file().map_err(|e| bad(e.to_string()))?;
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Config::parse(&text).map_err(|e| bad(format!("{}: {e}", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-        Err(e) => Err(bad(format!("cannot read {}: {e}", path.display()))),
-    }
+    idp_connect::load_config().map_err(|e| {
+        CliError::new(
+            Exit::Error,
+            e.to_string(),
+            "fix or remove the file (see docs/agent.md)",
+        )
+    })
 }
 
 async fn run(command: Command) -> Result<(), CliError> {
@@ -59,6 +58,7 @@ async fn run(command: Command) -> Result<(), CliError> {
         Command::Export(a) => cmd::export::run(a, &mut env).await,
         Command::Add(a) => cmd::add::run(a, &mut env).await,
         Command::Get(a) => cmd::get::run(a).await,
+        Command::Copy(a) => cmd::copy::run(a, config.clipboard.clear).await,
         Command::List(a) => cmd::list::run(a.json).await,
         Command::Search(a) => cmd::search::run(a).await,
         Command::Edit(a) => cmd::edit::run(a, &mut env).await,
@@ -68,6 +68,7 @@ async fn run(command: Command) -> Result<(), CliError> {
         Command::History(a) => cmd::history::run(a).await,
         Command::Completions(a) => cmd::completions::run(a.shell),
         Command::Man => cmd::man::run(),
+        Command::ClipboardHold(a) => clipboard::hold(a, &mut env).await,
     }
 }
 

@@ -17,6 +17,7 @@ mod keycache;
 mod keyring;
 mod listen;
 mod logging;
+mod logind;
 mod notice;
 mod notices;
 mod ops;
@@ -174,6 +175,7 @@ async fn serve(
         services.keyring.clone(),
         services.changed.clone(),
     ));
+    tokio::spawn(logind::watch(services.actor.clone(), uid));
     if services.downloads.watch {
         tokio::spawn(watcher::run(watcher::Watcher {
             actor: services.actor,

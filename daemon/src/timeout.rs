@@ -15,6 +15,10 @@ pub enum LockReason {
     /// `vault reset` on this device, or the vault id changed on disk (reset
     /// on another device).
     Reset,
+    /// logind announced a suspend.
+    Sleep,
+    /// logind asked the session to lock its screen.
+    ScreenLock,
 }
 
 #[derive(Debug)]

@@ -15,6 +15,9 @@
 //! dir = "/home/me/Downloads"  # default: XDG_DOWNLOAD_DIR, else ~/Downloads
 //! watch = true                # look for emergency kits dropped there
 //! delete_imported = false     # delete a kit file once its key is cached
+//!
+//! [clipboard]
+//! clear = "30s"     # `idp copy` clears the clipboard after this long
 //! ```
 //!
 //! Durations are a number followed by `s`, `m` or `h`. Unknown keys are
@@ -39,6 +42,8 @@ pub struct Config {
     pub key_cache: KeyCacheConfig,
     #[serde(default)]
     pub downloads: DownloadsConfig,
+    #[serde(default)]
+    pub clipboard: ClipboardConfig,
 }
 
 /// Where the agent caches the client key.
@@ -82,6 +87,23 @@ impl Default for DownloadsConfig {
     }
 }
 
+/// `idp copy`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClipboardConfig {
+    /// How long a copied secret stays on the clipboard.
+    #[serde(with = "duration")]
+    pub clear: Duration,
+}
+
+impl Default for ClipboardConfig {
+    fn default() -> Self {
+        Self {
+            clear: Duration::from_secs(30),
+        }
+    }
+}
+
 /// Auto-lock timers.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -112,6 +134,11 @@ impl Config {
         let cfg: Config = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
         if cfg.lock.idle.is_zero() || cfg.lock.max.is_zero() {
             return Err(ConfigError("lock timers must be longer than 0 s".into()));
+        }
+        if cfg.clipboard.clear.is_zero() {
+            return Err(ConfigError(
+                "clipboard.clear must be longer than 0 s".into(),
+            ));
         }
         Ok(cfg)
     }
@@ -156,6 +183,7 @@ mod tests {
         assert_eq!(c.pinentry, None);
         assert_eq!(c.key_cache.backend, KeyCacheBackend::Auto);
         assert!(c.downloads.watch && !c.downloads.delete_imported);
+        assert_eq!(c.clipboard.clear, Duration::from_secs(30));
     }
 
     #[test]
@@ -168,6 +196,14 @@ mod tests {
         assert_eq!(c.downloads.dir, Some(PathBuf::from("/dl")));
         assert!(c.downloads.delete_imported && c.downloads.watch);
         assert!(Config::parse("[key_cache]\nbackend = \"kwallet\"\n").is_err());
+    }
+
+    #[test]
+    fn clipboard_clear_time() {
+        let c = Config::parse("[clipboard]\nclear = \"45s\"\n").expect("parse");
+        assert_eq!(c.clipboard.clear, Duration::from_secs(45));
+        assert!(Config::parse("[clipboard]\nclear = \"0s\"\n").is_err());
+        assert!(Config::parse("[clipboard]\nclean = \"5s\"\n").is_err());
     }
 
     #[test]

@@ -104,6 +104,32 @@ impl World {
             .envs(self.env.iter().map(|(k, v)| (k, v)));
     }
 
+    /// Waits up to `secs` for `done`, checking every 20 ms.
+    #[track_caller]
+    pub fn wait_for(&self, secs: u64, what: &str, mut done: impl FnMut() -> bool) {
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while !done() {
+            assert!(
+                std::time::Instant::now() < end,
+                "{what}: not within {secs} s\nagent log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// The state `idp status --json` reports: `unlocked`, `locked`, ...
+    pub fn state(&self) -> String {
+        let v: serde_json::Value =
+            serde_json::from_str(&self.idp(&["status", "--json"], "").ok()).expect("status json");
+        let state = &v["state"];
+        state
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| state.as_object().and_then(|o| o.keys().next().cloned()))
+            .unwrap_or_else(|| state.to_string())
+    }
+
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(self.bins.join("idp"));
         c.args(args);

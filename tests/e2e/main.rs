@@ -1,16 +1,20 @@
 //! End-to-end tests: the real `idp` and `idp-agent`, a real socket, one
 //! private HOME and set of XDG folders per test.
 
+mod bus;
+mod clipboard;
 mod crash;
 mod harness;
 mod hostile_downloads;
 mod keyring;
 mod kit;
 mod lifecycle;
+mod logind;
 mod protocol;
 mod security;
 mod session;
 mod snapshots;
 mod sync;
+mod tray;
 mod units;
 mod vault_cmds;

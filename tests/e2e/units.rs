@@ -30,3 +30,21 @@ fn systemd_units_verify_without_a_word() {
     );
     assert!(out.status.success() && said.trim().is_empty(), "{said}");
 }
+
+#[test]
+fn tray_autostart_entry_validates_without_a_word() {
+    let entry =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../systemd/idp-tray.desktop");
+    let out = Command::new("desktop-file-validate")
+        .arg(&entry)
+        .output()
+        .expect("desktop-file-validate (package desktop-file-utils) must be installed");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && said.trim().is_empty(), "{said}");
+    let text = std::fs::read_to_string(&entry).expect("entry");
+    assert!(text.lines().any(|l| l == "Exec=idp-tray"), "{text}");
+}

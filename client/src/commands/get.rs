@@ -1,6 +1,7 @@
 //! `idp get NAME`: prints one field, the item's main secret by default.
 
 use idp_proto::{ItemData, ItemKind, Secret};
+use zeroize::Zeroizing;
 
 use crate::cli::{Field, GetArgs};
 use crate::connect::{connect, ctx};
@@ -32,19 +33,28 @@ fn pick(item: &ItemData, field: Field) -> Option<String> {
     }
 }
 
+/// The value of `field` (the item's main secret when `None`), and the field.
+pub fn field_value(
+    item: &ItemData,
+    field: Option<Field>,
+) -> Result<(Field, Zeroizing<String>), CliError> {
+    let field = field.unwrap_or(main_field(item.kind));
+    let value = pick(item, field).ok_or_else(|| {
+        CliError::new(
+            Exit::NotFound,
+            format!("{} has no {field:?} field", item.name).to_lowercase(),
+            "see the item's fields with `idp get NAME --json`",
+        )
+    })?;
+    Ok((field, Zeroizing::new(value)))
+}
+
 pub async fn run(args: GetArgs) -> Result<(), CliError> {
     let agent = connect().await?;
     let item = agent.client.get(ctx(30), args.name).await??;
     if args.json {
         return output::json(&item);
     }
-    let field = args.field.unwrap_or(main_field(item.kind));
-    let value = zeroize::Zeroizing::new(pick(&item, field).ok_or_else(|| {
-        CliError::new(
-            Exit::NotFound,
-            format!("{} has no {field:?} field", item.name).to_lowercase(),
-            "see the item's fields with `idp get NAME --json`",
-        )
-    })?);
+    let (_, value) = field_value(&item, args.field)?;
     output::line(&value)
 }

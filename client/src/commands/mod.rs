@@ -2,6 +2,7 @@
 
 pub mod add;
 pub mod completions;
+pub mod copy;
 pub mod edit;
 pub mod export;
 pub mod fields;
