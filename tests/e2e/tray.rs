@@ -212,3 +212,38 @@ fn a_wrong_password_in_the_tray_changes_nothing_and_quit_ends_it() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// A desktop with no StatusNotifierWatcher: the tray says so once by
+/// notification, then tells each lock and unlock the same way.
+#[test]
+fn without_a_tray_host_the_tray_falls_back_to_notifications() {
+    let session = crate::session::Session::without_keyring();
+    let mut w = World::new();
+    session.join(&mut w);
+    w.init("pw");
+    let _tray = TrayProcess::start(&w);
+    let said = |summary: &str| {
+        let summary = summary.to_owned();
+        let session = &session;
+        move || {
+            session
+                .notices()
+                .iter()
+                .any(|(s, _)| s.starts_with(&summary))
+                .then_some(())
+        }
+    };
+    let limit = std::time::Duration::from_secs(10);
+    assert!(
+        crate::session::within(limit, said("idp-vault: no system tray")).is_some(),
+        "no notice of the missing tray: {:?}\n{}",
+        session.notices(),
+        std::fs::read_to_string(w.path("tray.log")).unwrap_or_default()
+    );
+    w.idp(&["lock"], "").ok();
+    assert!(
+        crate::session::within(limit, said("idp-vault: locked")).is_some(),
+        "no notice of the lock: {:?}",
+        session.notices()
+    );
+}
