@@ -4,10 +4,8 @@
 //! devices keep their items and unlock with the new password once the
 //! header reaches them.
 
-use std::time::Instant;
-
 use idp_proto::{ChangePasswordRequest, ProtoError, Status};
-use idp_vault::{KdfParams, VaultError};
+use idp_vault::KdfParams;
 
 use crate::convert::{from_wire, vault_error};
 use crate::state::AgentState;
@@ -24,20 +22,9 @@ pub fn run(st: &mut AgentState, req: ChangePasswordRequest) -> Result<Status, Pr
         }
         None => None,
     };
-    st.throttle
-        .check(Instant::now())
-        .map_err(|retry_after| ProtoError::Throttled { retry_after })?;
-    let vault = st.unlocked()?;
-    match vault.change_password(&from_wire(&req.current), &from_wire(&req.new), params) {
-        Ok(()) => {}
-        Err(VaultError::WrongPassword) => {
-            st.throttle.failed(Instant::now());
-            tracing::warn!("password change refused: the current password check failed");
-            return Err(ProtoError::WrongPassword);
-        }
-        Err(e) => return Err(vault_error(e)),
-    }
-    st.throttle.succeeded();
+    super::password_checked(st, "password change", |v| {
+        v.change_password(&from_wire(&req.current), &from_wire(&req.new), params)
+    })?;
     tracing::info!("password changed");
     st.bump();
     super::status::run(st)

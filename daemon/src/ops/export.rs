@@ -4,13 +4,10 @@
 //! kit. The prepared text is wiped when its end is read, on the next
 //! `export_begin`, and on lock.
 
-use std::time::Instant;
-
 use idp_proto::{EXPORT_CHUNK, ProtoError, Secret};
-use idp_vault::VaultError;
 use idp_vault::interchange::ExportFormat;
 
-use crate::convert::{from_wire, vault_error};
+use crate::convert::from_wire;
 use crate::state::AgentState;
 
 pub fn begin(st: &mut AgentState, password: &Secret, format: &str) -> Result<u64, ProtoError> {
@@ -18,20 +15,7 @@ pub fn begin(st: &mut AgentState, password: &Secret, format: &str) -> Result<u64
         .parse()
         .map_err(|reason| ProtoError::Invalid { reason })?;
     st.export = None;
-    st.throttle
-        .check(Instant::now())
-        .map_err(|retry_after| ProtoError::Throttled { retry_after })?;
-    let vault = st.unlocked()?;
-    match vault.verify_password(&from_wire(password)) {
-        Ok(()) => {}
-        Err(VaultError::WrongPassword) => {
-            st.throttle.failed(Instant::now());
-            tracing::warn!("export refused: the password check failed");
-            return Err(ProtoError::WrongPassword);
-        }
-        Err(e) => return Err(vault_error(e)),
-    }
-    st.throttle.succeeded();
+    super::password_checked(st, "export", |v| v.verify_password(&from_wire(password)))?;
     let text = format.export(st.unlocked()?.items());
     let len = text.len() as u64;
     tracing::warn!(items = st.item_count, "plaintext export handed out");

@@ -3,29 +3,15 @@
 //! derivation and the same throttle as `unlock`, so an unlocked, unattended
 //! session cannot hand out the key.
 
-use std::time::Instant;
-
 use idp_proto::{KitMaterial, ProtoError, Secret};
-use idp_vault::VaultError;
 
-use crate::convert::{from_wire, vault_error};
+use crate::convert::from_wire;
 use crate::state::AgentState;
 
 pub fn run(st: &mut AgentState, password: &Secret) -> Result<KitMaterial, ProtoError> {
-    st.throttle
-        .check(Instant::now())
-        .map_err(|retry_after| ProtoError::Throttled { retry_after })?;
-    let vault = st.unlocked()?;
-    match vault.verify_password(&from_wire(password)) {
-        Ok(()) => {}
-        Err(VaultError::WrongPassword) => {
-            st.throttle.failed(Instant::now());
-            tracing::warn!("emergency kit refused: the password check failed");
-            return Err(ProtoError::WrongPassword);
-        }
-        Err(e) => return Err(vault_error(e)),
-    }
-    st.throttle.succeeded();
+    super::password_checked(st, "emergency kit", |v| {
+        v.verify_password(&from_wire(password))
+    })?;
     let vault = st.unlocked()?;
     let info = vault.info();
     tracing::info!(vault = %info.vault_id, "client key handed out for an emergency kit");

@@ -26,3 +26,28 @@ pub mod status;
 pub mod totp;
 pub mod unlock;
 pub mod vault_info;
+
+/// Runs `check` on the unlocked vault as a password check: throttled like
+/// `unlock`, a wrong password counted and logged as `what` refused.
+pub fn password_checked<T>(
+    st: &mut crate::state::AgentState,
+    what: &str,
+    check: impl FnOnce(&mut idp_vault::UnlockedVault) -> Result<T, idp_vault::VaultError>,
+) -> Result<T, idp_proto::ProtoError> {
+    use std::time::Instant;
+    st.throttle
+        .check(Instant::now())
+        .map_err(|retry_after| idp_proto::ProtoError::Throttled { retry_after })?;
+    match check(st.unlocked()?) {
+        Ok(v) => {
+            st.throttle.succeeded();
+            Ok(v)
+        }
+        Err(idp_vault::VaultError::WrongPassword) => {
+            st.throttle.failed(Instant::now());
+            tracing::warn!("{what} refused: the password check failed");
+            Err(idp_proto::ProtoError::WrongPassword)
+        }
+        Err(e) => Err(crate::convert::vault_error(e)),
+    }
+}

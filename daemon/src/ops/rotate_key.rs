@@ -3,29 +3,13 @@
 //! are recognised as stale. The new key goes back to the client, which
 //! saves the new kit; the server caches it on this device.
 
-use std::time::Instant;
-
 use idp_proto::{KitMaterial, ProtoError, Secret};
-use idp_vault::VaultError;
 
-use crate::convert::{from_wire, vault_error};
+use crate::convert::from_wire;
 use crate::state::AgentState;
 
 pub fn run(st: &mut AgentState, password: &Secret) -> Result<KitMaterial, ProtoError> {
-    st.throttle
-        .check(Instant::now())
-        .map_err(|retry_after| ProtoError::Throttled { retry_after })?;
-    let vault = st.unlocked()?;
-    let key = match vault.rotate_key(&from_wire(password)) {
-        Ok(k) => k,
-        Err(VaultError::WrongPassword) => {
-            st.throttle.failed(Instant::now());
-            tracing::warn!("key rotation refused: the password check failed");
-            return Err(ProtoError::WrongPassword);
-        }
-        Err(e) => return Err(vault_error(e)),
-    };
-    st.throttle.succeeded();
+    let key = super::password_checked(st, "key rotation", |v| v.rotate_key(&from_wire(password)))?;
     let info = st.unlocked()?.info();
     tracing::info!(vault = %info.vault_id, "client key rotated");
     st.bump();
