@@ -41,9 +41,9 @@ fn sigkill_during_adds_loses_no_acknowledged_add() {
         }
         if let Some(k) = killer {
             k.join().expect("killer");
+            wait_dead(&w);
             kills += 1;
-            // Wait for the kill to land, then bring a fresh agent up.
-            std::thread::sleep(Duration::from_millis(20));
+            // Bring a fresh agent up.
             let status = w.idp(&["status"], "").ok();
             if !status.contains("unlocked") {
                 w.unlock("pw", &key).ok();
@@ -55,7 +55,7 @@ fn sigkill_during_adds_loses_no_acknowledged_add() {
 
     let pid = w.agent_pid();
     signal(pid, rustix::process::Signal::KILL);
-    std::thread::sleep(Duration::from_millis(50));
+    wait_dead(&w);
     w.idp(&["status"], "").ok();
     w.unlock("pw", &key).ok();
     let listed: BTreeSet<String> = w
@@ -73,4 +73,17 @@ fn sigkill_during_adds_loses_no_acknowledged_add() {
         );
     }
     eprintln!("{} adds acknowledged, {kills} kills, none lost", done.len());
+}
+
+/// Waits until the killed agent's socket refuses connections: its last
+/// thread is gone (a zombie leader can outlive the open socket briefly).
+fn wait_dead(w: &World) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::os::unix::net::UnixStream::connect(w.socket()).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the agent still answers 5 s after SIGKILL"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
 }
