@@ -178,6 +178,24 @@ async fn connect_after_start(socket: &Path, uid: u32) -> Result<UnixStream, Conn
     )))
 }
 
+/// Starts an agent and connects to it. An agent that just died (killed,
+/// crashed) can still hold the agent lock for a moment after its socket
+/// stopped answering, so the one started here exits as if another served:
+/// then start again, a few times.
+async fn start_and_connect(socket: &Path, uid: u32) -> Result<UnixStream, ConnectError> {
+    let mut attempt = 1;
+    loop {
+        start_agent().await?;
+        match connect_after_start(socket, uid).await {
+            Err(_) if attempt < START_ATTEMPTS => attempt += 1,
+            done => return done,
+        }
+    }
+}
+
+/// How many times `idp` starts an agent before it gives up.
+const START_ATTEMPTS: u32 = 3;
+
 /// Connects to the agent, starting it if needed, and checks the protocol.
 pub async fn connect() -> Result<Agent, ConnectError> {
     let uid = rustix::process::getuid().as_raw();
@@ -187,10 +205,7 @@ pub async fn connect() -> Result<Agent, ConnectError> {
     }
     let stream = match try_connect(&socket, uid).await? {
         Some(s) => s,
-        None => {
-            start_agent().await?;
-            connect_after_start(&socket, uid).await?
-        }
+        None => start_and_connect(&socket, uid).await?,
     };
     let client =
         AgentClient::new(tarpc::client::Config::default(), framing::transport(stream)).spawn();

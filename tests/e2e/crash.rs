@@ -30,6 +30,7 @@ fn sigkill_during_adds_loses_no_acknowledged_add() {
             std::thread::spawn(move || {
                 std::thread::sleep(delay);
                 signal(pid, rustix::process::Signal::KILL);
+                pid
             })
         });
         let run = w.idp(
@@ -40,8 +41,7 @@ fn sigkill_during_adds_loses_no_acknowledged_add() {
             done.insert(name);
         }
         if let Some(k) = killer {
-            k.join().expect("killer");
-            wait_dead(&w);
+            wait_dead(k.join().expect("killer"));
             kills += 1;
             // Bring a fresh agent up.
             let status = w.idp(&["status"], "").ok();
@@ -55,7 +55,7 @@ fn sigkill_during_adds_loses_no_acknowledged_add() {
 
     let pid = w.agent_pid();
     signal(pid, rustix::process::Signal::KILL);
-    wait_dead(&w);
+    wait_dead(pid);
     w.idp(&["status"], "").ok();
     w.unlock("pw", &key).ok();
     let listed: BTreeSet<String> = w
@@ -75,14 +75,29 @@ fn sigkill_during_adds_loses_no_acknowledged_add() {
     eprintln!("{} adds acknowledged, {kills} kills, none lost", done.len());
 }
 
-/// Waits until the killed agent's socket refuses connections: its last
-/// thread is gone (a zombie leader can outlive the open socket briefly).
-fn wait_dead(w: &World) {
+/// Waits until the killed agent `pid` is gone: no process, or a zombie
+/// whose other threads have all exited (until then its open files, the
+/// socket and the agent lock among them, are still held).
+fn wait_dead(pid: i32) {
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while std::os::unix::net::UnixStream::connect(w.socket()).is_ok() {
+    loop {
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            return;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(str::trim)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        if field("State:").starts_with('Z') && field("Threads:") == "1" {
+            return;
+        }
         assert!(
             std::time::Instant::now() < deadline,
-            "the agent still answers 5 s after SIGKILL"
+            "agent {pid} still runs 5 s after SIGKILL"
         );
         std::thread::sleep(Duration::from_millis(2));
     }

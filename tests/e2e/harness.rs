@@ -144,12 +144,15 @@ impl World {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = c.spawn().expect("spawn idp");
-        child
+        let written = child
             .stdin
             .take()
             .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("write stdin");
+            .write_all(stdin.as_bytes());
+        // A command that fails before it reads its input closes the pipe.
+        if let Err(e) = written {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+        }
         Run(child.wait_with_output().expect("wait idp"))
     }
 
