@@ -110,15 +110,8 @@ pub struct InitArgs {
     /// Read the new password from the first line of standard input.
     #[arg(long)]
     pub password_stdin: bool,
-    /// Argon2id memory in MiB (default 256, at least 19).
-    #[arg(long, value_name = "MIB")]
-    pub kdf_memory_mib: Option<u32>,
-    /// Argon2id passes (default 3, at least 2).
-    #[arg(long, value_name = "N")]
-    pub kdf_iterations: Option<u32>,
-    /// Argon2id lanes (default 4, at least 1).
-    #[arg(long, value_name = "N")]
-    pub kdf_parallelism: Option<u32>,
+    #[command(flatten)]
+    pub kdf: KdfArgs,
 }
 
 #[derive(Debug, Args)]

@@ -183,3 +183,13 @@ pub fn vault_error(e: VaultError) -> ProtoError {
         },
     }
 }
+
+/// What an emergency kit of `key` shows, for the client to draw.
+pub fn kit_material(info: VaultInfo, key: &idp_vault::ClientKey) -> idp_proto::KitMaterial {
+    idp_proto::KitMaterial {
+        vault_id: info.vault_id.to_hex(),
+        vault_name: info.name,
+        key_created: info.key_created_ms,
+        key: Secret::new(key.expose_canonical().expose()),
+    }
+}

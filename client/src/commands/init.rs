@@ -1,30 +1,12 @@
 //! `idp init`: creates the vault and shows the client key once.
 
-use idp_proto::{InitRequest, KdfSettings};
-use idp_vault::KdfParams;
+use idp_proto::InitRequest;
 
 use crate::Env;
 use crate::cli::InitArgs;
 use crate::connect::{connect, ctx};
 use crate::error::{CliError, Exit};
 use crate::output;
-
-fn kdf(args: &InitArgs) -> Option<KdfSettings> {
-    if args.kdf_memory_mib.is_none()
-        && args.kdf_iterations.is_none()
-        && args.kdf_parallelism.is_none()
-    {
-        return None;
-    }
-    let d = KdfParams::DEFAULT;
-    Some(KdfSettings {
-        memory_kib: args
-            .kdf_memory_mib
-            .map_or(d.memory_kib, |m| m.saturating_mul(1024)),
-        iterations: args.kdf_iterations.unwrap_or(d.iterations),
-        parallelism: args.kdf_parallelism.unwrap_or(d.parallelism),
-    })
-}
 
 pub async fn run(args: InitArgs, env: &mut Env) -> Result<(), CliError> {
     let agent = connect().await?;
@@ -44,7 +26,7 @@ pub async fn run(args: InitArgs, env: &mut Env) -> Result<(), CliError> {
             "choose a password (`idp generate --words 6` suggests one)",
         ));
     }
-    let kdf = kdf(&args);
+    let kdf = super::vault::kdf(&args.kdf);
     let request = InitRequest {
         name: args.name,
         password,

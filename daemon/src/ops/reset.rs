@@ -5,10 +5,10 @@
 
 use std::time::Instant;
 
-use idp_proto::{KitMaterial, ProtoError, ResetRequest, Secret};
+use idp_proto::{KitMaterial, ProtoError, ResetRequest};
 use idp_vault::{KdfParams, LockedVault};
 
-use crate::convert::{from_wire, vault_error};
+use crate::convert::{from_wire, kit_material, vault_error};
 use crate::state::{AgentState, Vault};
 use crate::timeout::LockReason;
 
@@ -61,10 +61,5 @@ pub fn run(st: &mut AgentState, req: ResetRequest) -> Result<KitMaterial, ProtoE
     st.recount();
     st.timers.start(Instant::now());
     st.bump();
-    Ok(KitMaterial {
-        vault_id: info.vault_id.to_hex(),
-        vault_name: info.name,
-        key_created: info.key_created_ms,
-        key: Secret::new(key.expose_canonical().expose()),
-    })
+    Ok(kit_material(info, &key))
 }

@@ -5,7 +5,7 @@
 
 use idp_proto::{KitMaterial, ProtoError, Secret};
 
-use crate::convert::from_wire;
+use crate::convert::{from_wire, kit_material};
 use crate::state::AgentState;
 
 pub fn run(st: &mut AgentState, password: &Secret) -> Result<KitMaterial, ProtoError> {
@@ -13,10 +13,5 @@ pub fn run(st: &mut AgentState, password: &Secret) -> Result<KitMaterial, ProtoE
     let info = st.unlocked()?.info();
     tracing::info!(vault = %info.vault_id, "client key rotated");
     st.bump();
-    Ok(KitMaterial {
-        vault_id: info.vault_id.to_hex(),
-        vault_name: info.name,
-        key_created: info.key_created_ms,
-        key: Secret::new(key.expose_canonical().expose()),
-    })
+    Ok(kit_material(info, &key))
 }
