@@ -58,7 +58,17 @@ fn watch_returns_when_the_state_changes() {
     w.init("pw");
     let rt = runtime();
     let c = client(&w, &rt);
-    let now = rt.block_on(c.status(ctx(5))).expect("rpc").expect("status");
+    // Let the agent's start-up work (first read of the vault folder, the
+    // key cache opening) settle: a generation unchanged for 600 ms.
+    let mut now = rt.block_on(c.status(ctx(5))).expect("rpc").expect("status");
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(600));
+        let again = rt.block_on(c.status(ctx(5))).expect("rpc").expect("status");
+        if again.generation == now.generation {
+            break;
+        }
+        now = again;
+    }
     assert_eq!(now.state, State::Unlocked);
 
     // Nothing changes: the call answers shortly before its deadline.
