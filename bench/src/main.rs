@@ -182,10 +182,20 @@ fn main() -> Res<()> {
     if args.first().map(String::as_str) == Some("floor-client") {
         return floor_client(args.get(1).map_or("", String::as_str));
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let threads: usize = std::env::var("IDP_BENCH_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    let rt = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?
+    };
     let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
     let num = |i: usize| {
         arg(i)

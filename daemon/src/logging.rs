@@ -1,7 +1,7 @@
 //! Logs go to journald when systemd started the agent (it sets
 //! `JOURNAL_STREAM`), to stderr otherwise. `IDP_LOG` takes a tracing filter
-//! (default `info`). No log line carries a secret: requests are logged by
-//! operation name, and secret types print `[REDACTED]`.
+//! (default [`DEFAULT_FILTER`]). No log line carries a secret: requests are
+//! logged by operation name, and secret types print `[REDACTED]`.
 
 use std::io::IsTerminal;
 
@@ -9,8 +9,15 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+/// tarpc opens an `info` span for every call, with its trace id and
+/// deadline formatted as text; at `info` that formatting was about a sixth
+/// of the agent's time per call under load (`bench/run.sh`). Its spans and
+/// events come back with `IDP_LOG=debug`.
+const DEFAULT_FILTER: &str = "info,tarpc=warn";
+
 pub fn init() {
-    let filter = EnvFilter::try_from_env("IDP_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("IDP_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     if std::env::var_os("JOURNAL_STREAM").is_some()
         && let Ok(journald) = tracing_journald::layer()
     {

@@ -180,19 +180,34 @@ fn concurrent_edits_resolve_to_one_winner_and_the_loser_is_in_history() {
     edit(&b, "mail", "from-b");
     sync(&fa, &fb, &mut rng, false);
     sync(&fb, &fa, &mut rng, false);
-    within(Duration::from_secs(2), "both agree", || {
+    // Agreeing is not enough: one device may have merged while the other
+    // still serves the winner as its own edit, without the loser yet. Wait
+    // until both hold the loser (and the base) in history too.
+    let start = Instant::now();
+    loop {
         let (x, y) = (get(&a, "mail"), get(&b, "mail"));
-        x.is_some() && x == y && x.as_deref() != Some("base")
-    });
-    let winner = get(&a, "mail").expect("winner");
-    let loser = if winner == "from-a" {
-        "from-b"
-    } else {
-        "from-a"
-    };
-    for w in [&a, &b] {
-        let h = history(w, "mail");
-        assert!(h.contains(loser) && h.contains("base"), "{h:?}");
+        let histories = [history(&a, "mail"), history(&b, "mail")];
+        if let Some(winner) = x
+            .as_ref()
+            .filter(|x| Some(*x) == y.as_ref() && *x != "base")
+        {
+            let loser = if winner == "from-a" {
+                "from-b"
+            } else {
+                "from-a"
+            };
+            if histories
+                .iter()
+                .all(|h| h.contains(loser) && h.contains("base"))
+            {
+                break;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "no agreement within 3 s: a serves {x:?}, b serves {y:?}, histories {histories:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
