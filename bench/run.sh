@@ -42,7 +42,7 @@ for _ in $(seq 100); do [ -S "$W/floor.sock" ] && break; sleep 0.05; done
 echo
 "$BIN/idp-bench" latency 5000 "$W/floor.sock"
 echo
-"$BIN/idp-bench" load 16 5
+"$BIN/idp-bench" load 16 2 5 "$W/floor.sock"
 echo
 
 # gnome-keyring with the same number of entries, in a private D-Bus session.

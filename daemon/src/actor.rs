@@ -4,7 +4,8 @@
 //! (Argon2 runs for half a second, writes wait for fsync) and the timers
 //! fall out of `recv_timeout`: the thread waits for the next job or the
 //! next auto-lock, whichever comes first. Jobs are closures, so each RPC
-//! handler stays typed and the state has exactly one owner.
+//! handler stays typed and the state has exactly one owner. After each job
+//! the thread publishes what `status` answers (see [`crate::snapshot`]).
 
 use std::sync::mpsc;
 use std::thread;
@@ -50,8 +51,12 @@ impl ActorHandle {
     {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |st| {
+            let answer = f(st);
+            // Before the answer: a client that saw it must find it in the
+            // next `status`.
+            st.publish();
             // The caller may have hung up; its answer is then dropped here.
-            let _ = tx.send(f(st));
+            let _ = tx.send(answer);
         });
         self.tx.send(Msg::Job(job)).map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
@@ -60,7 +65,11 @@ impl ActorHandle {
     /// Queues `f` on the state without waiting for it; `false` once the
     /// actor has stopped.
     pub fn post(&self, f: impl FnOnce(&mut AgentState) + Send + 'static) -> bool {
-        self.tx.send(Msg::Job(Box::new(f))).is_ok()
+        let job: Job = Box::new(move |st| {
+            f(st);
+            st.publish();
+        });
+        self.tx.send(Msg::Job(job)).is_ok()
     }
 
     /// Asks the actor to lock and stop.
@@ -85,6 +94,7 @@ fn run(mut st: AgentState, rx: mpsc::Receiver<Msg>) {
                 let now = Instant::now();
                 if at <= now {
                     st.lock(reason);
+                    st.publish();
                     continue;
                 }
                 match rx.recv_timeout(at - now) {

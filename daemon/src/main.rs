@@ -22,6 +22,7 @@ mod notice;
 mod notices;
 mod ops;
 mod server;
+mod snapshot;
 mod state;
 mod sys;
 mod throttle;
@@ -114,7 +115,14 @@ fn run(args: Args) -> anyhow::Result<()> {
     let notices = notice::spawn().context("cannot start the notification thread")?;
     let (changed_tx, changed_rx) = tokio::sync::watch::channel(0);
     let timers = timeout::LockTimers::new(&config.lock);
-    let st = state::AgentState::new(vault_dir.clone(), device, timers, changed_tx);
+    let published = snapshot::Published::default();
+    let st = state::AgentState::new(
+        vault_dir.clone(),
+        device,
+        timers,
+        changed_tx,
+        published.clone(),
+    );
     let (actor, actor_thread) = actor::spawn(st).context("cannot start the vault thread")?;
     // Not joined: it blocks on the folder's events and ends with the process.
     folder_watch::spawn(vault_dir, actor.clone()).context("cannot start the folder watcher")?;
@@ -123,6 +131,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         keyring,
         notices,
         changed: changed_rx,
+        published,
         downloads: config.downloads,
     };
 
@@ -147,6 +156,7 @@ struct Services {
     keyring: keyring::Keyring,
     notices: notice::Notices,
     changed: tokio::sync::watch::Receiver<u64>,
+    published: snapshot::Published,
     downloads: idp_proto::config::DownloadsConfig,
 }
 
@@ -168,6 +178,7 @@ async fn serve(
         actor: services.actor.clone(),
         keyring: services.keyring.clone(),
         changed: services.changed.clone(),
+        published: services.published,
     };
     let accept = tokio::spawn(server::accept_loop(listener, conn, uid));
     tokio::spawn(keyring::follow(

@@ -23,6 +23,7 @@ use tokio::sync::watch;
 use crate::actor::ActorHandle;
 use crate::keyring::{self, Keyring};
 use crate::ops;
+use crate::snapshot::Published;
 use crate::state::Vault;
 
 /// What each connection needs; cloned per call.
@@ -31,6 +32,7 @@ pub struct Connection {
     pub actor: ActorHandle,
     pub keyring: Keyring,
     pub changed: watch::Receiver<u64>,
+    pub published: Published,
 }
 
 /// A typed key, checked here so that a typo is refused before the vault
@@ -40,6 +42,9 @@ fn parse_key(typed: &Secret) -> Result<ClientKey, ProtoError> {
         reason: e.to_string(),
     })
 }
+
+/// Read once: `getpid` is a system call each time.
+static AGENT_PID: std::sync::LazyLock<u32> = std::sync::LazyLock::new(std::process::id);
 
 /// The longest a `watch` call waits before answering anyway.
 const WATCH_MAX: Duration = Duration::from_secs(300);
@@ -56,12 +61,12 @@ impl Agent for Connection {
         Ok(Hello {
             protocol: PROTOCOL_VERSION,
             agent_version: env!("CARGO_PKG_VERSION").into(),
-            pid: std::process::id(),
+            pid: *AGENT_PID,
         })
     }
 
     async fn status(self, _: Context) -> Result<Status, ProtoError> {
-        self.actor.call(ops::status::run).await
+        self.current_status().await
     }
 
     async fn watch(self, ctx: Context, generation: u64) -> Result<Status, ProtoError> {
@@ -74,7 +79,7 @@ impl Agent for Connection {
             .min(WATCH_MAX);
         let mut changed = self.changed.clone();
         let _ = tokio::time::timeout(budget, changed.wait_for(|g| *g != generation)).await;
-        self.actor.call(ops::status::run).await
+        self.current_status().await
     }
 
     async fn init(self, _: Context, request: InitRequest) -> Result<InitReply, ProtoError> {
@@ -264,6 +269,14 @@ impl Agent for Connection {
 }
 
 impl Connection {
+    /// `status`, from the published snapshot when there is one.
+    async fn current_status(&self) -> Result<Status, ProtoError> {
+        match self.published.for_status() {
+            Some(snapshot) => Ok(snapshot.status(Instant::now())),
+            None => self.actor.call(ops::status::run).await,
+        }
+    }
+
     /// The cached key of the locked vault, read on the keyring thread. A
     /// cache that fails is logged and treated as holding nothing, so the
     /// person is asked for the key.

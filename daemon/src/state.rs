@@ -10,8 +10,8 @@
 //!
 //! Leaving `Unlocked` drops the `UnlockedVault`, which wipes the vault key,
 //! the client key and every item; the wiping allocator clears whatever
-//! buffers held copies. Each change of state bumps `generation` and wakes
-//! every `watch` call.
+//! buffers held copies. Each change of state bumps `generation`; at the end
+//! of the job the new status is published and every `watch` call woken.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -22,6 +22,7 @@ use tokio::sync::watch;
 use zeroize::Zeroizing;
 
 use crate::keyring::KeyView;
+use crate::snapshot::Published;
 use crate::throttle::Throttle;
 use crate::timeout::{LockReason, LockTimers};
 
@@ -55,6 +56,7 @@ pub struct AgentState {
     pub export: Option<SecretString>,
     generation: u64,
     changed: watch::Sender<u64>,
+    published: Published,
 }
 
 impl AgentState {
@@ -63,6 +65,7 @@ impl AgentState {
         device: Device,
         timers: LockTimers,
         changed: watch::Sender<u64>,
+        published: Published,
     ) -> Self {
         let mut st = Self {
             vault_dir,
@@ -77,8 +80,10 @@ impl AgentState {
             export: None,
             generation: 0,
             changed,
+            published,
         };
         st.notice_vault();
+        st.publish();
         st
     }
 
@@ -86,10 +91,24 @@ impl AgentState {
         self.generation
     }
 
-    /// Tells every `watch` that the state changed.
+    /// Marks a change of state; every `watch` hears of it when the job
+    /// ends (see [`Self::publish`]).
     pub fn bump(&mut self) {
         self.generation += 1;
-        self.changed.send_replace(self.generation);
+    }
+
+    /// Publishes what `status` answers now, then wakes every `watch` if
+    /// the generation moved. The vault thread calls this after every job,
+    /// before the job's reply is sent, so a woken `watch` reads the new
+    /// snapshot.
+    pub fn publish(&self) {
+        self.published.set(crate::ops::status::snapshot(self));
+        let generation = self.generation;
+        self.changed.send_if_modified(|g| {
+            let moved = *g != generation;
+            *g = generation;
+            moved
+        });
     }
 
     /// While there is no vault, looks again: `idp init` elsewhere or a sync

@@ -18,13 +18,12 @@ pub struct Throttle {
 impl Throttle {
     /// `Err(seconds)` when an attempt now must be refused.
     pub fn check(&self, now: Instant) -> Result<(), u64> {
-        match self.not_before {
-            Some(t) if t > now => {
-                let left = t - now;
-                Err(left.as_secs() + u64::from(left.subsec_nanos() > 0))
-            }
-            _ => Ok(()),
-        }
+        seconds_until(self.not_before, now).map_or(Ok(()), Err)
+    }
+
+    /// When the next attempt is accepted, if it must wait.
+    pub fn not_before(&self) -> Option<Instant> {
+        self.not_before
     }
 
     pub fn failed(&mut self, now: Instant) {
@@ -39,11 +38,12 @@ impl Throttle {
     pub fn succeeded(&mut self) {
         *self = Self::default();
     }
+}
 
-    /// Seconds until the next attempt is accepted, if it must wait.
-    pub fn retry_after(&self, now: Instant) -> Option<u64> {
-        self.check(now).err()
-    }
+/// Whole seconds (rounded up) from `now` until `at`, if `at` is later.
+pub fn seconds_until(at: Option<Instant>, now: Instant) -> Option<u64> {
+    let left = at.filter(|t| *t > now)? - now;
+    Some(left.as_secs() + u64::from(left.subsec_nanos() > 0))
 }
 
 #[cfg(test)]
@@ -68,6 +68,7 @@ mod tests {
         }
         assert_eq!(t.check(now), Err(900));
         t.succeeded();
-        assert_eq!(t.retry_after(now), None);
+        assert_eq!(t.not_before(), None);
+        assert_eq!(t.check(now), Ok(()));
     }
 }

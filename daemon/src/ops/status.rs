@@ -1,5 +1,7 @@
 //! `status`: the state, the vault's public header, time to auto-lock, and
 //! what the key cache holds (as last looked up: no keyring call here).
+//! Usually answered from the published [`Snapshot`]; this is what builds
+//! it, and the answer when the vault thread itself replies with a status.
 
 use std::time::Instant;
 
@@ -7,11 +9,15 @@ use idp_proto::{ProtoError, State, Status};
 
 use crate::convert::vault_summary;
 use crate::keyring::Known;
+use crate::snapshot::Snapshot;
 use crate::state::{AgentState, Vault};
 
 pub fn run(st: &mut AgentState) -> Result<Status, ProtoError> {
     st.notice_vault();
-    let now = Instant::now();
+    Ok(snapshot(st).status(Instant::now()))
+}
+
+pub fn snapshot(st: &AgentState) -> Snapshot {
     let info = match &st.vault {
         Vault::None => None,
         Vault::Locked(v) => Some(v.info()),
@@ -42,19 +48,23 @@ pub fn run(st: &mut AgentState) -> Result<Status, ProtoError> {
             .map(|k| format!("emergency kit found in {k}: unlock with your password")),
         Known::Absent | Known::Unchecked => None,
     };
-    let left = st.timers.left(now);
-    Ok(Status {
+    let status = Status {
         state,
         generation: st.generation(),
         vault_dir: st.vault_dir.display().to_string(),
         vault: info.as_ref().map(vault_summary),
         items: matches!(st.vault, Vault::Unlocked(_)).then_some(st.item_count),
-        idle_lock_in: left.map(|(idle, _)| idle.as_secs()),
-        max_lock_in: left.map(|(_, max)| max.as_secs()),
-        retry_after: st.throttle.retry_after(now),
+        idle_lock_in: None,
+        max_lock_in: None,
+        retry_after: None,
         key_known,
         key_cache: st.key_view.cache.clone(),
         key_note,
         notices: st.notices.clone(),
-    })
+    };
+    Snapshot {
+        status,
+        lock_at: st.timers.due(),
+        retry_at: st.throttle.not_before(),
+    }
 }
