@@ -68,9 +68,14 @@ impl KdfParams {
             iterations,
             parallelism,
         };
-        p.check_floor()?;
-        p.check_cap()?;
+        p.check()?;
         Ok(p)
+    }
+
+    /// At or above the floor, and at or below the cap.
+    pub(crate) fn check(&self) -> Result<()> {
+        self.check_floor()?;
+        self.check_cap()
     }
 
     pub(crate) fn check_floor(&self) -> Result<()> {

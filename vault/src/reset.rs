@@ -20,19 +20,17 @@
 
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
 use crate::ClientKey;
 use crate::device::{Device, write_atomic};
 use crate::error::{Result, VaultError};
-use crate::header::Header;
 use crate::ids::VaultId;
 use crate::kdf::KdfParams;
 use crate::log::{self, fsync_dir};
 use crate::secret::SecretString;
 use crate::state::UnlockedVault;
-use crate::vault::{HEADER_FILE, LockedVault, fresh_header};
+use crate::vault::{HEADER_FILE, LockedVault, fresh_header, prepare_new};
 
 /// The vault id a log file names in its header, if it has a whole one.
 pub(crate) fn log_vault_id(bytes: &[u8]) -> Option<VaultId> {
@@ -59,15 +57,7 @@ impl LockedVault {
         params: KdfParams,
         device: &Device,
     ) -> Result<(UnlockedVault, ClientKey)> {
-        params.check_floor()?;
-        params.check_cap()?;
-        Header::check_name(name)?;
-        let logs = log::logs_dir(dir);
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&logs)
-            .map_err(|e| VaultError::io(dir, e))?;
+        let logs = prepare_new(dir, name, &params)?;
         let (header, vault_key, key) = fresh_header(name, password, params)?;
         write_atomic(&dir.join(HEADER_FILE), &header.encode())?;
         tracing::info!(vault = %header.vault_id, "vault reset: new header written");

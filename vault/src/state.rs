@@ -333,8 +333,7 @@ impl UnlockedVault {
     ) -> Result<()> {
         self.verify_password(current)?;
         let params = params.unwrap_or(self.locked.header.kdf);
-        params.check_floor()?;
-        params.check_cap()?;
+        params.check()?;
         let key = self.client_key.clone();
         self.locked.rewrap(&self.vault_key, new, &key, params)
     }

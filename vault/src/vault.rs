@@ -61,21 +61,13 @@ impl LockedVault {
         params: KdfParams,
         device: &Device,
     ) -> Result<(UnlockedVault, ClientKey)> {
-        params.check_floor()?;
-        params.check_cap()?;
-        Header::check_name(name)?;
         let header_path = dir.join(HEADER_FILE);
         if header_path.exists() {
             return Err(VaultError::AlreadyExists {
                 path: dir.to_path_buf(),
             });
         }
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(log::logs_dir(dir))
-            .map_err(|e| VaultError::io(dir, e))?;
-
+        prepare_new(dir, name, &params)?;
         let (header, vault_key, key) = fresh_header(name, password, params)?;
         write_atomic(&header_path, &header.encode())?;
         let locked = LockedVault {
@@ -181,6 +173,20 @@ impl LockedVault {
         self.header = next;
         Ok(())
     }
+}
+
+/// Checks the name and KDF cost of a new vault, then makes its folder and
+/// its logs folder (owner only); returns the logs folder.
+pub(crate) fn prepare_new(dir: &Path, name: &str, params: &KdfParams) -> Result<PathBuf> {
+    params.check()?;
+    Header::check_name(name)?;
+    let logs = log::logs_dir(dir);
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&logs)
+        .map_err(|e| VaultError::io(dir, e))?;
+    Ok(logs)
 }
 
 /// A header for a new vault: new vault id, salt, client key and vault key.
