@@ -17,6 +17,7 @@ mod prompt;
 use std::process::ExitCode;
 
 use clap::Parser;
+use idp_proto::Secret;
 use idp_proto::config::Config;
 
 use cli::{Cli, Command};
@@ -28,6 +29,31 @@ use error::{CliError, Exit};
 pub struct Env {
     pub prompter: prompt::Prompter,
     pub stdin: prompt::StdinSecrets,
+}
+
+impl Env {
+    /// The account password: the next line of stdin with `from_stdin`,
+    /// else asked for with `why` as the description.
+    pub fn password(&mut self, from_stdin: bool, why: &str) -> Result<Secret, CliError> {
+        if from_stdin {
+            self.stdin.line("password")
+        } else {
+            self.prompter.ask(why, "Password:")
+        }
+    }
+
+    /// The password of a vault about to be made, asked twice on a terminal.
+    pub fn new_password(&mut self, from_stdin: bool) -> Result<Secret, CliError> {
+        if from_stdin {
+            self.stdin.line("new password")
+        } else {
+            self.prompter.ask_new(
+                "Choose the account password for the new vault. It is never stored: forget it \
+                 and the vault cannot be opened.",
+                "New password:",
+            )
+        }
+    }
 }
 
 fn load_config() -> Result<Config, CliError> {

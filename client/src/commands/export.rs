@@ -52,14 +52,10 @@ async fn fetch_and_write(
     env: &mut Env,
 ) -> Result<(), CliError> {
     let agent = connect().await?;
-    let password = if args.password_stdin {
-        env.stdin.line("password")?
-    } else {
-        env.prompter.ask(
-            "Exporting in plain text needs your password again.",
-            "Password:",
-        )?
-    };
+    let password = env.password(
+        args.password_stdin,
+        "Exporting in plain text needs your password again.",
+    )?;
     let total = agent
         .client
         .export_begin(ctx(600), password, format.into())

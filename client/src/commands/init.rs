@@ -10,15 +10,7 @@ use crate::output;
 
 pub async fn run(args: InitArgs, env: &mut Env) -> Result<(), CliError> {
     let agent = connect().await?;
-    let password = if args.password_stdin {
-        env.stdin.line("password")?
-    } else {
-        env.prompter.ask_new(
-            "Choose the account password for the new vault. It is never stored: \
-             forget it and the vault cannot be opened.",
-            "New password:",
-        )?
-    };
+    let password = env.new_password(args.password_stdin)?;
     if password.is_empty() {
         return Err(CliError::new(
             Exit::Error,

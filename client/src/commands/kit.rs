@@ -38,11 +38,7 @@ async fn material(
     env: &mut Env,
     why: &str,
 ) -> Result<(KitMaterial, ClientKey, VaultId), CliError> {
-    let password = if password_stdin {
-        env.stdin.line("password")?
-    } else {
-        env.prompter.ask(why, "Password:")?
-    };
+    let password = env.password(password_stdin, why)?;
     let m = agent.client.kit(ctx(600), password).await??;
     let (key, vault_id) = parse_material(&m)?;
     Ok((m, key, vault_id))

@@ -110,15 +110,7 @@ pub async fn run(args: ResetArgs, env: &mut Env) -> Result<(), CliError> {
     if !args.yes_delete_everything {
         confirm()?;
     }
-    let password = if args.password_stdin {
-        env.stdin.line("new password")?
-    } else {
-        env.prompter.ask_new(
-            "Choose the account password for the new vault. It is never stored: forget it and \
-             the vault cannot be opened.",
-            "New password:",
-        )?
-    };
+    let password = env.new_password(args.password_stdin)?;
     if password.is_empty() {
         return Err(CliError::new(
             Exit::Error,

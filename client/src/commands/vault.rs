@@ -142,14 +142,10 @@ async fn change_password(args: ChangePasswordArgs, env: &mut Env) -> Result<(), 
 
 async fn rotate_key(args: RotateKeyArgs, env: &mut Env) -> Result<(), CliError> {
     let agent = connect().await?;
-    let password = if args.password_stdin {
-        env.stdin.line("password")?
-    } else {
-        env.prompter.ask(
-            "Making a new client key needs your password again.",
-            "Password:",
-        )?
-    };
+    let password = env.password(
+        args.password_stdin,
+        "Making a new client key needs your password again.",
+    )?;
     let m = agent.client.rotate_key(ctx(600), password).await??;
     output::line(
         "new client key made: every older emergency kit is now stale, and other devices ask \
