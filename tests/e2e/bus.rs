@@ -1,10 +1,11 @@
 //! A private `dbus-daemon` per test, standing in for the system bus (lock
-//! triggers) or a session bus (the tray), and the fake logind that speaks on
-//! it.
+//! triggers) or a session bus (the tray, and [`crate::session`]'s keyring
+//! and notifications), and the stand-ins that speak on it.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::harness::{World, signal};
 
@@ -15,12 +16,32 @@ pub struct PrivateBus {
 }
 
 impl PrivateBus {
-    /// Starts a bus listening on `socket`. The session configuration lets
-    /// any connection own any name, which the stand-ins need.
+    /// Starts a bus listening on `socket`, configured beside it. Any
+    /// connection may own any name (the stand-ins need that), and there are
+    /// no service folders: nothing is started by activation, so the only
+    /// services are the ones the test starts.
     pub fn start(socket: &Path) -> PrivateBus {
+        let config = format!(
+            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+            socket.display()
+        );
+        let conf = socket.with_extension("conf");
+        std::fs::write(&conf, config).expect("bus config");
         let mut child = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
-            .arg(format!("--address=unix:path={}", socket.display()))
+            .arg(format!("--config-file={}", conf.display()))
+            .args(["--nofork", "--nopidfile", "--print-address=1"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -34,6 +55,25 @@ impl PrivateBus {
         PrivateBus {
             child,
             address: line.trim().to_owned(),
+        }
+    }
+
+    /// Waits up to 10 s until `name` has an owner on the bus.
+    pub fn wait_for(&self, name: &str) {
+        let end = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = Command::new("dbus-send")
+                .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus"])
+                .args(["/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner"])
+                .arg(format!("string:{name}"))
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+                .output()
+                .expect("dbus-send (package dbus-bin) must be installed");
+            if String::from_utf8_lossy(&out.stdout).contains("boolean true") {
+                return;
+            }
+            assert!(Instant::now() < end, "{name} never appeared on the bus");
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 }
@@ -134,7 +174,7 @@ impl TrayHost {
             .stderr(Stdio::null())
             .spawn()
             .expect("status-notifier-watcher (package haskell-status-notifier-item-utils)");
-        wait_for_name(bus, "org.kde.StatusNotifierWatcher");
+        bus.wait_for("org.kde.StatusNotifierWatcher");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/bus/sni-host.py");
         let mut host = Command::new("/usr/bin/python3")
             .arg(script)
@@ -172,27 +212,5 @@ impl Drop for TrayHost {
             let _ = child.kill();
             let _ = child.wait();
         }
-    }
-}
-
-/// Waits up to 10 s until `name` has an owner on `bus`.
-pub fn wait_for_name(bus: &PrivateBus, name: &str) {
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let out = Command::new("gdbus")
-            .args(["call", "--session", "--dest", "org.freedesktop.DBus"])
-            .args(["--object-path", "/org/freedesktop/DBus"])
-            .args(["--method", "org.freedesktop.DBus.NameHasOwner", name])
-            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
-            .output()
-            .expect("gdbus (package libglib2.0-bin) must be installed");
-        if String::from_utf8_lossy(&out.stdout).contains("true") {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < end,
-            "{name} never appeared on the bus"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }

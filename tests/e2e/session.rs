@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::bus::PrivateBus;
 use crate::harness::World;
 
 /// The login keyring's password inside the test session.
@@ -21,6 +22,8 @@ pub struct Session {
     pub dir: tempfile::TempDir,
     /// `DBUS_SESSION_BUS_ADDRESS` of the private bus.
     pub address: String,
+    /// Stopped after `children` (fields drop after `Drop::drop`).
+    bus: PrivateBus,
     children: Vec<Child>,
 }
 
@@ -50,43 +53,14 @@ impl Session {
             std::os::unix::fs::PermissionsExt::from_mode(0o700),
         )
         .expect("chmod");
-        let socket = dir.path().join("bus");
-        // No service folders: nothing is started by activation, so the
-        // only services are the ones this session starts.
-        let config = format!(
-            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-"#,
-            socket.display()
-        );
-        let conf = dir.path().join("bus.conf");
-        std::fs::write(&conf, config).expect("bus config");
-        let daemon = Command::new("dbus-daemon")
-            .arg(format!("--config-file={}", conf.display()))
-            .arg("--nofork")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon (package dbus-daemon)");
-        let address = format!("unix:path={}", socket.display());
-        let s = Session {
+        let bus = PrivateBus::start(&dir.path().join("bus"));
+        let address = bus.address.clone();
+        Session {
             dir,
             address,
-            children: vec![daemon],
-        };
-        s.wait_for("org.freedesktop.DBus");
-        s
+            bus,
+            children: Vec::new(),
+        }
     }
 
     fn path(&self, rel: &str) -> PathBuf {
@@ -119,7 +93,7 @@ impl Session {
             .expect("keyring password");
         drop(stdin);
         self.children.push(child);
-        self.wait_for("org.freedesktop.secrets");
+        self.bus.wait_for("org.freedesktop.secrets");
     }
 
     fn start_notifications(&mut self) {
@@ -143,33 +117,6 @@ impl Session {
             "the notification server did not start"
         );
         self.children.push(child);
-    }
-
-    /// Waits until `name` has an owner on the bus.
-    fn wait_for(&self, name: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let mut c = Command::new("dbus-send");
-            c.args([
-                "--session",
-                "--print-reply",
-                "--dest=org.freedesktop.DBus",
-                "/org/freedesktop/DBus",
-                "org.freedesktop.DBus.NameHasOwner",
-            ])
-            .arg(format!("string:{name}"));
-            self.envs(&mut c);
-            if let Ok(out) = c.output()
-                && String::from_utf8_lossy(&out.stdout).contains("boolean true")
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name} did not appear on the test bus"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 
     /// Runs `secret-tool ARGS` on this session.
@@ -212,7 +159,7 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        // Last started first: the services, then the bus.
+        // Last started first; the bus goes after them.
         while let Some(mut c) = self.children.pop() {
             let _ = c.kill();
             let _ = c.wait();
