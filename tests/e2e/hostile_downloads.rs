@@ -123,6 +123,15 @@ fn hostile_files_named_like_kits_are_not_opened_and_the_agent_stays_responsive()
     );
     assert_eq!(w.agent_pid(), pid, "the agent kept running");
 
+    // The same refused file touched again is not logged again.
+    let link = dl.join("ID Protection client key 11111.pdf");
+    let touched = std::process::Command::new("touch")
+        .arg("-h")
+        .arg(&link)
+        .status()
+        .expect("touch");
+    assert!(touched.success());
+
     // The watcher still works.
     drop_kit(&w, &kit);
     let cached = within(Duration::from_secs(3), || session.cached_key(&vault_id));
@@ -132,4 +141,10 @@ fn hostile_files_named_like_kits_are_not_opened_and_the_agent_stays_responsive()
         "log:\n{}",
         w.log()
     );
+    let log = w.log();
+    let refusals = log
+        .lines()
+        .filter(|l| l.contains("not reading a file named like a kit") && l.contains("11111"))
+        .count();
+    assert_eq!(refusals, 1, "log:\n{log}");
 }

@@ -90,6 +90,7 @@ pub async fn run(w: Watcher) {
         dir,
         pending: HashMap::new(),
         read: HashMap::new(),
+        refused: HashMap::new(),
     };
     state.scan();
     loop {
@@ -153,6 +154,9 @@ struct Tracker {
     pending: HashMap<PathBuf, Pending>,
     /// The identity each path had when it was last read.
     read: HashMap<PathBuf, Identity>,
+    /// Why each path was last refused, so a refusal is logged once, not at
+    /// every event of the same file.
+    refused: HashMap<PathBuf, &'static str>,
 }
 
 impl Tracker {
@@ -216,6 +220,7 @@ impl Tracker {
                 }
                 Next::Read(id) => {
                     self.pending.remove(&path);
+                    self.refused.remove(&path);
                     self.read.insert(path.clone(), id);
                     ready.push((path, id));
                 }
@@ -223,11 +228,14 @@ impl Tracker {
                     self.pending.remove(&path);
                     if seen == Seen::Missing {
                         self.read.remove(&path);
+                        self.refused.remove(&path);
                     }
                 }
                 Next::Refuse(why) => {
                     self.pending.remove(&path);
-                    tracing::warn!(path = %path.display(), why, "not reading a file named like a kit");
+                    if self.refused.insert(path.clone(), why) != Some(why) {
+                        tracing::warn!(path = %path.display(), why, "not reading a file named like a kit");
+                    }
                 }
             }
         }
