@@ -22,6 +22,7 @@ pub mod interchange;
 mod item;
 mod kdf;
 mod log;
+mod names;
 mod reset;
 pub mod secret;
 mod state;

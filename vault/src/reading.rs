@@ -9,7 +9,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::{UnlockedVault, Warning, merge};
+use super::{UnlockedVault, Warning};
 use crate::error::{Result, VaultError};
 use crate::ids::DeviceId;
 use crate::item::{Item, codec};
@@ -165,7 +165,7 @@ impl UnlockedVault {
             .collect();
         for (rec, item) in fresh.iter().zip(self.open_records(&device, &fresh, &path)?) {
             self.clock = self.clock.max(rec.clock);
-            merge::merge(&mut self.entries, device, rec.clock, rec.item, item);
+            self.merge(device, rec.clock, rec.item, item);
         }
         if parsed.torn {
             warnings.push(Warning::TornTail { path: path.clone() });

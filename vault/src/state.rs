@@ -16,6 +16,7 @@ use crate::ids::{DeviceId, ItemId};
 use crate::item::{Item, Needle, codec};
 use crate::kdf::KdfParams;
 use crate::log::{self, Op, OwnLog, RawRecord};
+use crate::names::{self, NameIndex};
 use crate::secret::{Key32, SecretString};
 use crate::vault::{LockedVault, VaultInfo, now_ms, read_header};
 
@@ -74,6 +75,8 @@ pub struct UnlockedVault {
     cipher: Cipher,
     client_key: ClientKey,
     entries: BTreeMap<ItemId, Entry>,
+    /// Live items by name; changed only through [`Self::merge`].
+    by_name: NameIndex,
     /// By log file path.
     cursors: HashMap<PathBuf, Cursor>,
     heads: BTreeMap<DeviceId, u64>,
@@ -102,6 +105,7 @@ impl UnlockedVault {
             cipher,
             client_key,
             entries: BTreeMap::new(),
+            by_name: NameIndex::default(),
             cursors: HashMap::new(),
             saved_heads: heads.clone(),
             heads,
@@ -169,9 +173,17 @@ impl UnlockedVault {
         }
         for (n, (id, item)) in changes.into_iter().enumerate() {
             self.clock = self.clock.max(first_clock + n as u64);
-            merge::merge(&mut self.entries, device, first_clock + n as u64, id, item);
+            self.merge(device, first_clock + n as u64, id, item);
         }
         Ok(())
+    }
+
+    /// Merges one record into the items, keeping the name index right.
+    pub(crate) fn merge(&mut self, device: DeviceId, clock: u64, id: ItemId, item: Option<Item>) {
+        let old = self.get(&id).map(|i| names::key(&i.name));
+        merge::merge(&mut self.entries, device, clock, id, item);
+        let new = self.get(&id).map(|i| names::key(&i.name));
+        self.by_name.update(id, old, new);
     }
 
     /// Live items, in id order.
@@ -193,7 +205,15 @@ impl UnlockedVault {
 
     /// Items whose name is exactly `name` (names need not be unique).
     pub fn find_by_name(&self, name: &str) -> Vec<&Item> {
-        self.items().filter(|i| i.name == name).collect()
+        let mut found: Vec<&Item> = self
+            .by_name
+            .candidates(name)
+            .iter()
+            .filter_map(|id| self.get(id))
+            .filter(|i| i.name == name)
+            .collect();
+        found.sort_by_key(|i| i.id);
+        found
     }
 
     /// Items whose name, username, URL or tag contains `query`, ignoring case.
@@ -284,6 +304,7 @@ impl UnlockedVault {
     /// the start, as unlocking does (without the key derivation).
     pub fn reload(&mut self) -> Result<Vec<Warning>> {
         self.entries.clear();
+        self.by_name.clear();
         self.cursors.clear();
         self.refresh()
     }

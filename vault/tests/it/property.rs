@@ -183,7 +183,7 @@ fn run(devs: usize, steps: Vec<Step>) -> Result<(), TestCaseError> {
             Step::Add { dev, value } => {
                 let node = &mut nodes[dev];
                 let v = format!("a{value}");
-                let id = node.vault.add(login("item", &v)).expect("add");
+                let id = node.vault.add(login(name_of(value), &v)).expect("add");
                 record(&mut logs, node, ids[dev], id, Some(v));
             }
             Step::Edit { dev, pick, value } => {
@@ -195,7 +195,10 @@ fn run(devs: usize, steps: Vec<Step>) -> Result<(), TestCaseError> {
                 let id = live[pick % live.len()];
                 let v = format!("e{value}");
                 node.vault
-                    .edit(&id, |i| i.password = Some(v.as_str().into()))
+                    .edit(&id, |i| {
+                        i.password = Some(v.as_str().into());
+                        i.name = name_of(value).into();
+                    })
                     .expect("edit");
                 record(&mut logs, node, ids[dev], id, Some(v));
             }
@@ -229,6 +232,7 @@ fn run(devs: usize, steps: Vec<Step>) -> Result<(), TestCaseError> {
         }
         for node in &nodes {
             prop_assert_eq!(vault_state(&node.vault), model_state(&logs, &node.known));
+            check_names(&node.vault)?;
         }
     }
 
@@ -246,6 +250,23 @@ fn run(devs: usize, steps: Vec<Step>) -> Result<(), TestCaseError> {
     }
     for node in &nodes {
         prop_assert_eq!(&vault_state(&node.vault), &expected);
+        check_names(&node.vault)?;
+    }
+    Ok(())
+}
+
+/// Few names, so that several items share one and edits rename.
+fn name_of(value: u16) -> &'static str {
+    ["mail", "bank", "shop", "work"][usize::from(value % 4)]
+}
+
+/// Finding by name (through the vault's name index) agrees with walking
+/// every item.
+fn check_names(v: &UnlockedVault) -> Result<(), TestCaseError> {
+    for name in ["mail", "bank", "shop", "work", "none"] {
+        let indexed: Vec<ItemId> = v.find_by_name(name).iter().map(|i| i.id).collect();
+        let walked: Vec<ItemId> = v.items().filter(|i| i.name == name).map(|i| i.id).collect();
+        prop_assert_eq!(indexed, walked, "name {}", name);
     }
     Ok(())
 }
