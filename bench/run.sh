@@ -59,8 +59,9 @@ dbus-run-session -- bash -c '
     test "$(secret-tool lookup bench item-05000)" = "password-05000-xxxxxxxx"
     test "$("$BIN/idp" get item-05000)" = "password-05000-xxxxxxxx"
     echo "gnome-keyring-daemon RSS: $(awk "/VmRSS/ {print \$2, \$3}" /proc/$GKD/status)"
-    hyperfine -N --warmup 20 --runs 300 \
+    hyperfine -N --warmup 20 --runs 300 --export-json "$W/get.json" \
         "$BIN/idp get item-05000" \
         "secret-tool lookup bench item-05000" \
         "$BIN/idp-bench floor-client $W/floor.sock"
+    python3 "$ROOT/bench/medians.py" "$W/get.json"
 '
