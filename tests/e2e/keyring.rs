@@ -343,7 +343,18 @@ fn without_any_key_cache_status_says_why_and_the_typed_key_unlocks() {
 }
 
 #[test]
-fn a_cached_key_rotated_elsewhere_is_reported_stale() {
+fn a_cached_key_rotated_elsewhere_is_reported_stale_after_a_restart() {
+    a_cached_key_rotated_elsewhere_is_reported_stale(true);
+}
+
+#[test]
+fn a_cached_key_rotated_elsewhere_is_reported_stale_by_a_running_agent() {
+    a_cached_key_rotated_elsewhere_is_reported_stale(false);
+}
+
+/// Another device rotates the key; the synced header arrives while this
+/// agent is stopped (`restart`) or while it runs, locked.
+fn a_cached_key_rotated_elsewhere_is_reported_stale(restart: bool) {
     let origin = Origin::new("rotated password");
     let kit = origin.kit("--pdf");
     let session = Session::start();
@@ -352,14 +363,14 @@ fn a_cached_key_rotated_elsewhere_is_reported_stale() {
         .ok();
     assert_eq!(settled_status(&w)["key_known"], true);
 
-    // Another device rotates the key; the synced header arrives while this
-    // agent is stopped.
-    let pid = w.agent_pid();
-    crate::harness::signal(pid, rustix::process::Signal::TERM);
-    within(Duration::from_secs(5), || {
-        (!Path::new(&format!("/proc/{pid}")).exists()).then_some(())
-    })
-    .expect("agent stopped");
+    if restart {
+        let pid = w.agent_pid();
+        crate::harness::signal(pid, rustix::process::Signal::TERM);
+        within(Duration::from_secs(5), || {
+            (!Path::new(&format!("/proc/{pid}")).exists()).then_some(())
+        })
+        .expect("agent stopped");
+    }
     rotate_key(
         &w.path("data/idp/vault"),
         "rotated password",

@@ -7,8 +7,9 @@
 //! device: this device locks (nothing of the old vault is merged into the
 //! new one) and says so.
 
-use idp_vault::{LockedVault, VaultError};
+use idp_vault::{LockedVault, VaultError, VaultInfo};
 
+use crate::keyring::Known;
 use crate::notices::{from_warning, is_current_state, notice};
 use crate::state::{AgentState, Vault};
 use crate::timeout::LockReason;
@@ -20,6 +21,7 @@ pub fn run(st: &mut AgentState) {
             // A new header (password, key or reset elsewhere): `status` and
             // the next unlock must use it.
             Ok(fresh) if fresh.info() != v.info() => {
+                recheck_key_if_rotated(st, &v.info(), &fresh.info());
                 st.vault = Vault::Locked(fresh);
                 st.bump();
             }
@@ -33,7 +35,9 @@ pub fn run(st: &mut AgentState) {
         Vault::Unlocked(v) => {
             let before = (v.heads().clone(), v.info());
             let result = v.refresh();
-            (result, before != (v.heads().clone(), v.info()))
+            let after = (v.heads().clone(), v.info());
+            recheck_key_if_rotated(st, &before.1, &after.1);
+            (result, before != after)
         }
     };
     let old = st.notices.clone();
@@ -76,5 +80,15 @@ pub fn run(st: &mut AgentState) {
     }
     if changed || old != st.notices {
         st.bump();
+    }
+}
+
+/// The client key was rotated on another device: what the key cache holds
+/// must be looked up again (it is now stale, unless the new kit was
+/// imported), so `status` does not keep saying the key is known.
+fn recheck_key_if_rotated(st: &mut AgentState, before: &VaultInfo, after: &VaultInfo) {
+    if before.vault_id == after.vault_id && before.key_fingerprint != after.key_fingerprint {
+        tracing::info!(vault = %after.vault_id, "the client key was rotated elsewhere");
+        st.key_view.set(after.vault_id, Known::Unchecked);
     }
 }
