@@ -119,6 +119,11 @@ impl Session {
         self.children.push(child);
     }
 
+    /// The session's bus, for more stand-ins.
+    pub fn bus(&self) -> &PrivateBus {
+        &self.bus
+    }
+
     /// Runs `secret-tool ARGS` on this session.
     pub fn secret_tool(&self, args: &[&str]) -> Output {
         let mut c = Command::new("secret-tool");

@@ -214,7 +214,8 @@ fn a_wrong_password_in_the_tray_changes_nothing_and_quit_ends_it() {
 }
 
 /// A desktop with no StatusNotifierWatcher: the tray says so once by
-/// notification, then tells each lock and unlock the same way.
+/// notification, then tells each lock and unlock the same way; when a tray
+/// appears later, the icon registers with it.
 #[test]
 fn without_a_tray_host_the_tray_falls_back_to_notifications() {
     let session = crate::session::Session::without_keyring();
@@ -246,4 +247,13 @@ fn without_a_tray_host_the_tray_falls_back_to_notifications() {
         "no notice of the lock: {:?}",
         session.notices()
     );
+
+    // A tray applet starts later: the icon shows there, locked.
+    let mut host = TrayHost::start(session.bus());
+    let item = registered(&w, &mut host);
+    w.wait_for(5, "the icon shows the locked vault", || {
+        host.ask(&format!("props {item}"))["title"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("idp-vault: locked"))
+    });
 }

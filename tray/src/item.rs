@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use ksni::menu::{MenuItem, StandardItem};
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::watch;
 
 use crate::view::Agent;
 
@@ -24,6 +25,22 @@ pub enum Action {
 pub struct Item {
     pub agent: Agent,
     pub actions: UnboundedSender<Action>,
+    /// What ksni last said of the StatusNotifierWatcher.
+    pub presence: watch::Sender<Presence>,
+}
+
+/// Whether the icon is shown, and if not, why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// Registered with a watcher (or about to be: ksni says a watcher is
+    /// there before it registers).
+    Shown,
+    /// The watcher went away; ksni registers again when one comes.
+    NoWatcher,
+    /// Registering was refused: no watcher, or one not ready yet.
+    Refused,
+    /// No session bus to serve the icon on.
+    NoBus,
 }
 
 impl Item {
@@ -44,6 +61,21 @@ impl Item {
 }
 
 impl ksni::Tray for Item {
+    fn watcher_online(&self) {
+        self.presence.send_replace(Presence::Shown);
+    }
+
+    fn watcher_offline(&self, reason: ksni::OfflineReason) -> bool {
+        let presence = match reason {
+            ksni::OfflineReason::No => Presence::NoWatcher,
+            _ => Presence::Refused,
+        };
+        eprintln!("idp-tray: the status icon is not shown ({reason:?})");
+        self.presence.send_replace(presence);
+        // Keep the service: the icon comes back when a watcher appears.
+        true
+    }
+
     fn id(&self) -> String {
         "idp-vault".into()
     }

@@ -3,9 +3,9 @@
 //! A StatusNotifierItem (ksni) whose icon, title and tooltip follow the
 //! agent through its long-poll `watch` call, with a menu to unlock (pinentry),
 //! lock, save the emergency kit and show the client key. Where the desktop
-//! has no tray (no StatusNotifierWatcher, or no host showing items) it says
-//! so once and carries on with notifications: one each time the vault locks
-//! or unlocks.
+//! has no tray (no StatusNotifierWatcher) it says so once and carries on
+//! with notifications, one each time the vault locks or unlocks, until a
+//! tray appears; then the icon shows, and notifications stop.
 //!
 //! One thread: the tokio runtime runs the bus, the follower and the actions;
 //! pinentry dialogs, which block, run on the blocking pool.
@@ -13,6 +13,7 @@
 
 mod actions;
 mod follow;
+mod icon;
 mod item;
 mod notify;
 mod prompt;
@@ -21,12 +22,12 @@ mod view;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ksni::TrayMethods;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 
 use crate::actions::Actions;
-use crate::item::{Action, Item};
+use crate::icon::Icon;
+use crate::item::{Action, Presence};
 use crate::view::{Agent, Look};
 
 /// idp-vault's status icon: shows whether the vault is locked, unlocks it
@@ -74,30 +75,14 @@ async fn run() -> anyhow::Result<()> {
     tokio::spawn(follow::follow(agent_tx));
 
     let (action_tx, mut action_rx) = mpsc::unbounded_channel();
-    let item = Item {
-        agent: Agent::Connecting,
-        actions: action_tx,
-    };
-    let tray = match item.spawn().await {
-        Ok(handle) => {
-            eprintln!("idp-tray: showing the status icon");
-            Some(handle)
-        }
-        Err(e) => {
-            eprintln!("idp-tray: no system tray ({e}); notifications only");
-            notify::send(
-                "idp-vault: no system tray",
-                "This desktop shows no status icons: idp-tray will tell you by notification \
-                 when the vault locks or unlocks. Use `idp unlock` and `idp lock` in a terminal.",
-            )
-            .await;
-            None
-        }
-    };
+    let mut icon = Icon::start(agent_rx.clone(), action_tx).await;
+    let mut told = false;
+    let mut presence = icon.presence();
+    report(presence, None, &mut told).await;
 
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
-    let mut shown = Look::NoAgent;
+    let mut look = Look::NoAgent;
     loop {
         tokio::select! {
             changed = agent_rx.changed() => {
@@ -105,15 +90,16 @@ async fn run() -> anyhow::Result<()> {
                     break;
                 }
                 let agent = agent_rx.borrow_and_update().clone();
-                let look = agent.look();
-                match &tray {
-                    Some(handle) => {
-                        handle.update(|item| item.agent = agent).await;
-                    }
-                    None if look != shown => notify::send(&agent.title(), &agent.description(std::time::Instant::now())).await,
-                    None => {}
+                let now = agent.look();
+                if presence != Presence::Shown && now != look {
+                    notify::send(&agent.title(), &agent.description(std::time::Instant::now())).await;
                 }
-                shown = look;
+                icon.update(agent).await;
+                look = now;
+            }
+            now = icon.next() => {
+                report(now, Some(presence), &mut told).await;
+                presence = now;
             }
             Some(action) = action_rx.recv() => {
                 if action == Action::Quit {
@@ -127,8 +113,32 @@ async fn run() -> anyhow::Result<()> {
             _ = sigint.recv() => break,
         }
     }
-    if let Some(handle) = tray {
-        handle.shutdown().await;
-    }
+    icon.shutdown().await;
     Ok(())
+}
+
+/// Says when the icon shows, and once that there is no tray.
+async fn report(now: Presence, before: Option<Presence>, told: &mut bool) {
+    if before == Some(now) {
+        return;
+    }
+    if now == Presence::Shown {
+        eprintln!("idp-tray: showing the status icon");
+    } else {
+        tell_no_tray(told).await;
+    }
+}
+
+/// Says once that there is no tray, and that notifications stand in.
+async fn tell_no_tray(told: &mut bool) {
+    if std::mem::replace(told, true) {
+        return;
+    }
+    notify::send(
+        "idp-vault: no system tray",
+        "This desktop shows no status icons: idp-tray will tell you by notification when the \
+         vault locks or unlocks, and shows its icon if a tray appears. Use `idp unlock` and \
+         `idp lock` in a terminal.",
+    )
+    .await;
 }
