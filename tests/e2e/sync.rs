@@ -162,6 +162,28 @@ fn an_edit_on_one_agent_appears_on_the_other_within_a_second() {
     let info = a.idp(&["vault", "info"], "").ok();
     assert!(info.contains("(this device)"), "{info}");
     assert_eq!(info.matches(" writes, last ").count(), 2, "{info}");
+
+    // Locked, the same devices and counts, read without the key.
+    let counts = |w: &World| {
+        let v: serde_json::Value =
+            serde_json::from_str(&w.idp(&["vault", "info", "--json"], "").ok()).expect("json");
+        let mut c: Vec<(String, u64)> = v["devices"]
+            .as_array()
+            .expect("devices")
+            .iter()
+            .map(|d| {
+                let id = d["device_id"].as_str().expect("id").to_owned();
+                (id, d["records"].as_u64().expect("records"))
+            })
+            .collect();
+        c.sort();
+        c
+    };
+    let unlocked = counts(&a);
+    a.idp(&["lock"], "").ok();
+    assert_eq!(counts(&a), unlocked);
+    let info = a.idp(&["vault", "info"], "").ok();
+    assert!(info.contains("checked at unlock"), "{info}");
 }
 
 #[test]

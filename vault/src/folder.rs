@@ -12,7 +12,7 @@ use super::reading::classify;
 use crate::error::{Result, VaultError};
 use crate::ids::DeviceId;
 use crate::log;
-use crate::vault::HEADER_FILE;
+use crate::vault::{HEADER_FILE, LockedVault};
 
 /// One device's log as this device sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,37 +71,65 @@ fn listing(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
+/// Walks the vault folder in `dir` (the top level and `logs/`); `records`
+/// says how far a device's log goes.
+fn report(
+    dir: &Path,
+    own: DeviceId,
+    records: impl Fn(DeviceId, &Path) -> u64,
+) -> Result<FolderReport> {
+    let mut r = FolderReport::default();
+    for (name, path) in listing(dir)? {
+        if name == HEADER_FILE || name == "logs" {
+            continue;
+        }
+        if is_temp(&name) {
+            r.temp_files.push(path);
+        } else if name.to_ascii_lowercase().contains("conflict") {
+            r.conflict_copies.push(path);
+        } else {
+            r.other_files.push(path);
+        }
+    }
+    for (name, path) in listing(&log::logs_dir(dir))? {
+        match classify(&name) {
+            Some((device, false)) => r.devices.push(DeviceLog {
+                device,
+                records: records(device, &path),
+                modified_ms: modified_ms(&path),
+                this_device: device == own,
+            }),
+            Some((_, true)) => r.conflict_copies.push(path),
+            None if is_temp(&name) => r.temp_files.push(path),
+            None => r.other_files.push(path),
+        }
+    }
+    Ok(r)
+}
+
 impl UnlockedVault {
-    /// Walks the vault folder (the top level and `logs/`).
+    /// The vault folder, with each device's writes as read and verified.
     pub fn folder_report(&self) -> Result<FolderReport> {
-        let mut r = FolderReport::default();
-        let own = self.device.id();
-        for (name, path) in listing(&self.locked.dir)? {
-            if name == HEADER_FILE || name == "logs" {
-                continue;
-            }
-            if is_temp(&name) {
-                r.temp_files.push(path);
-            } else if name.to_ascii_lowercase().contains("conflict") {
-                r.conflict_copies.push(path);
-            } else {
-                r.other_files.push(path);
-            }
-        }
-        for (name, path) in listing(&log::logs_dir(&self.locked.dir))? {
-            match classify(&name) {
-                Some((device, false)) => r.devices.push(DeviceLog {
-                    device,
-                    records: self.heads.get(&device).copied().unwrap_or(0),
-                    modified_ms: modified_ms(&path),
-                    this_device: device == own,
-                }),
-                Some((_, true)) => r.conflict_copies.push(path),
-                None if is_temp(&name) => r.temp_files.push(path),
-                None => r.other_files.push(path),
-            }
-        }
-        Ok(r)
+        report(&self.locked.dir, self.device.id(), |device, _| {
+            self.heads.get(&device).copied().unwrap_or(0)
+        })
+    }
+}
+
+impl LockedVault {
+    /// The vault folder as device `own` sees it while locked. Each device's
+    /// writes are counted from its log's frames, whose authenticity only
+    /// the key can check: the counts are unverified until unlock, and a log
+    /// that does not parse counts 0.
+    pub fn folder_report(&self, own: DeviceId) -> Result<FolderReport> {
+        let vault = self.header.vault_id;
+        report(&self.dir, own, |device, path| {
+            let Ok(bytes) = fs::read(path) else { return 0 };
+            log::parse(&bytes, path, &vault, &device)
+                .ok()
+                .and_then(|p| p.records.last().map(|r| r.seq))
+                .unwrap_or(0)
+        })
     }
 }
 

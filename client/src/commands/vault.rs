@@ -4,7 +4,7 @@
 //! change-password reads the current password, then the new one;
 //! rotate-key reads the password; reset reads the new password.
 
-use idp_proto::{ChangePasswordRequest, KdfSettings, VaultDetails};
+use idp_proto::{ChangePasswordRequest, KdfSettings, State, VaultDetails};
 use idp_vault::KdfParams;
 
 use crate::Env;
@@ -54,6 +54,10 @@ async fn info(json: bool) -> Result<(), CliError> {
     if json {
         return output::json(&d);
     }
+    let locked = matches!(
+        agent.client.status(ctx(30)).await??.state,
+        State::Locked { .. }
+    );
     let v = &d.vault;
     let mut out = format!(
         "vault:      {} ({})\nfolder:     {}\ncreated:    {}\nkey:        fingerprint {}, made {}\n\
@@ -87,6 +91,9 @@ async fn info(json: bool) -> Result<(), CliError> {
             },
             dev.records
         ));
+    }
+    if locked {
+        out.push_str("  (locked: writes are counted without the key, and checked at unlock)\n");
     }
     for (what, list) in [
         ("conflicted copy", &d.conflict_copies),

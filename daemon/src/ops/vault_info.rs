@@ -1,16 +1,25 @@
 //! `vault_info`: the vault's public header, each device's log, what sync
-//! tools left in the folder, and the notices. Walks the folder (a few
-//! `stat` calls) on the actor thread.
+//! tools left in the folder, and the notices; locked or unlocked. Walks the
+//! folder (a few `stat` calls; while locked, it also reads each log to
+//! count its writes) on the actor thread.
 
 use idp_proto::{DeviceInfo, ProtoError, VaultDetails};
 
 use crate::convert::{vault_error, vault_summary};
-use crate::state::AgentState;
+use crate::state::{AgentState, Vault};
 
 pub fn run(st: &mut AgentState) -> Result<VaultDetails, ProtoError> {
-    let vault = st.unlocked()?;
-    let info = vault.info();
-    let folder = vault.folder_report().map_err(vault_error)?;
+    st.notice_vault();
+    let (info, folder) = match &st.vault {
+        Vault::Unlocked(v) => (v.info(), v.folder_report()),
+        Vault::Locked(v) => (v.info(), v.folder_report(st.device.id())),
+        Vault::None => {
+            return Err(ProtoError::NoVault {
+                dir: st.vault_dir.display().to_string(),
+            });
+        }
+    };
+    let folder = folder.map_err(vault_error)?;
     let paths = |v: Vec<std::path::PathBuf>| {
         v.into_iter()
             .map(|p| p.display().to_string())
