@@ -33,7 +33,7 @@ pub(crate) fn ctx() -> context::Context {
 
 async fn agent() -> Res<AgentClient> {
     let uid = rustix::process::getuid().as_raw();
-    let stream = UnixStream::connect(paths::socket_path(uid)).await?;
+    let stream = idp_proto::socket::connect(&paths::socket_path(uid)).await?;
     let client =
         AgentClient::new(tarpc::client::Config::default(), framing::transport(stream)).spawn();
     client.hello(ctx(), PROTOCOL_VERSION).await??;

@@ -5,12 +5,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use idp_proto::{AgentClient, ItemData, ItemKind, ItemPatch, PROTOCOL_VERSION, Secret, framing};
-use tokio::net::UnixStream;
 
 use crate::{Res, ctx};
 
 async fn agent_at(socket: &Path) -> Res<AgentClient> {
-    let stream = UnixStream::connect(socket).await?;
+    let stream = idp_proto::socket::connect(socket).await?;
     let client =
         AgentClient::new(tarpc::client::Config::default(), framing::transport(stream)).spawn();
     client.hello(ctx(), PROTOCOL_VERSION).await??;

@@ -21,10 +21,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use idp_proto::config::Config;
+use idp_proto::socket::Stream;
 use idp_proto::{AgentClient, Hello, PROTOCOL_VERSION, ProtoError, framing, paths};
 use tarpc::context;
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::net::UnixStream;
 
 /// A connected, version-checked client.
 #[derive(Debug)]
@@ -89,20 +89,18 @@ fn check_socket_dir(dir: &Path, uid: u32) -> Result<(), ConnectError> {
     }
 }
 
-async fn try_connect(socket: &Path, uid: u32) -> Result<Option<UnixStream>, ConnectError> {
-    let stream = match UnixStream::connect(socket).await {
+async fn try_connect(socket: &Path, uid: u32) -> Result<Option<Stream>, ConnectError> {
+    let stream = match idp_proto::socket::connect(socket).await {
         Ok(s) => s,
         Err(_) => return Ok(None),
     };
-    let cred = stream
-        .peer_cred()
+    let (server_uid, _) = idp_proto::socket::peer(&stream)
         .map_err(|e| agent_error(format!("cannot check who serves {}: {e}", socket.display())))?;
-    if cred.uid() != uid {
+    if server_uid != uid {
         return Err(ConnectError::Agent {
             message: format!(
-                "{} is served by uid {}, not by you (uid {uid}): refusing to talk to it",
+                "{} is served by uid {server_uid}, not by you (uid {uid}): refusing to talk to it",
                 socket.display(),
-                cred.uid()
             ),
             next: "stop that process, or set XDG_RUNTIME_DIR to a folder of your own".into(),
         });
@@ -165,7 +163,7 @@ async fn start_agent() -> Result<(), ConnectError> {
 /// Connects once the agent we started is ready. If it exited because another
 /// agent took the socket first, that one may still be a moment from
 /// listening: a lost start race is the only case that retries.
-async fn connect_after_start(socket: &Path, uid: u32) -> Result<UnixStream, ConnectError> {
+async fn connect_after_start(socket: &Path, uid: u32) -> Result<Stream, ConnectError> {
     for _ in 0..100 {
         if let Some(s) = try_connect(socket, uid).await? {
             return Ok(s);
@@ -182,7 +180,7 @@ async fn connect_after_start(socket: &Path, uid: u32) -> Result<UnixStream, Conn
 /// crashed) can still hold the agent lock for a moment after its socket
 /// stopped answering, so the one started here exits as if another served:
 /// then start again, a few times.
-async fn start_and_connect(socket: &Path, uid: u32) -> Result<UnixStream, ConnectError> {
+async fn start_and_connect(socket: &Path, uid: u32) -> Result<Stream, ConnectError> {
     let mut attempt = 1;
     loop {
         start_agent().await?;

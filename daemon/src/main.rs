@@ -170,8 +170,8 @@ async fn serve(
         .listener
         .try_clone()
         .context("cannot use the socket")?;
-    std_listener.set_nonblocking(true)?;
-    let listener = tokio::net::UnixListener::from_std(std_listener)?;
+    let listener =
+        idp_proto::socket::listen_on(std_listener.into()).context("cannot serve on the socket")?;
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let conn = server::Connection {

@@ -13,11 +13,11 @@ use idp_proto::{
     Agent, ChangePasswordRequest, Hello, HistoryRecord, ImportChunk, ImportSummary, InitReply,
     InitRequest, ItemData, ItemPatch, ItemSummary, KeyCheck, KitMaterial, PROTOCOL_VERSION,
     ProtoError, ResetRequest, Secret, Status, TotpCode, UnlockRequest, VaultDetails, framing,
+    socket,
 };
 use idp_vault::ClientKey;
 use tarpc::context::Context;
 use tarpc::server::{BaseChannel, Channel};
-use tokio::net::UnixListener;
 use tokio::sync::watch;
 
 use crate::actor::ActorHandle;
@@ -319,10 +319,10 @@ impl Connection {
 }
 
 /// Accepts connections until the task is dropped.
-pub async fn accept_loop(listener: UnixListener, conn: Connection, uid: u32) {
+pub async fn accept_loop(listener: socket::Listener, conn: Connection, uid: u32) {
     loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let stream = match socket::accept(&listener).await {
+            Ok(stream) => stream,
             Err(e) => {
                 // Out of file descriptors and the like: back off, keep going.
                 tracing::warn!(error = %e, "accept failed");
@@ -330,12 +330,12 @@ pub async fn accept_loop(listener: UnixListener, conn: Connection, uid: u32) {
                 continue;
             }
         };
-        match stream.peer_cred() {
-            Ok(cred) if cred.uid() == uid => {}
-            Ok(cred) => {
+        match socket::peer(&stream) {
+            Ok((peer_uid, _)) if peer_uid == uid => {}
+            Ok((peer_uid, peer_pid)) => {
                 tracing::warn!(
-                    peer_uid = cred.uid(),
-                    peer_pid = ?cred.pid(),
+                    peer_uid,
+                    peer_pid = ?peer_pid,
                     "refused a connection from another user"
                 );
                 continue;

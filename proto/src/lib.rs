@@ -22,6 +22,7 @@ mod error;
 pub mod framing;
 pub mod paths;
 mod secret;
+pub mod socket;
 mod types;
 
 pub use error::ProtoError;
