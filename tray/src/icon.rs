@@ -90,20 +90,24 @@ impl Icon {
         }
     }
 
-    /// Waits for the presence to change, restarting the service on the way
-    /// as planned; returns the presence after it.
-    pub async fn next(&mut self) -> Presence {
+    /// Waits until the presence changes (`false`) or a planned restart is
+    /// due (`true`: call [`Self::restart`]). Only waits, so it can be
+    /// dropped at any point, as in `select!`.
+    pub async fn wait(&mut self) -> bool {
         tokio::select! {
-            Ok(()) = self.presence.changed(), if self.handle.is_some() => {}
-            () = sleep_until(self.retry_at) => {
-                self.retries += 1;
-                self.spawn().await;
-                return self.presence();
+            Ok(()) = self.presence.changed(), if self.handle.is_some() => {
+                self.presence.borrow_and_update();
+                self.plan();
+                false
             }
+            () = sleep_until(self.retry_at) => true,
         }
-        self.presence.borrow_and_update();
-        self.plan();
-        self.presence()
+    }
+
+    /// Starts the service again, as planned after a refused registration.
+    pub async fn restart(&mut self) {
+        self.retries += 1;
+        self.spawn().await;
     }
 
     pub async fn update(&self, agent: Agent) {

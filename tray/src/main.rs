@@ -97,7 +97,11 @@ async fn run() -> anyhow::Result<()> {
                 icon.update(agent).await;
                 look = now;
             }
-            now = icon.next() => {
+            due = icon.wait() => {
+                if due {
+                    icon.restart().await;
+                }
+                let now = icon.presence();
                 report(now, Some(presence), &mut told).await;
                 presence = now;
             }
