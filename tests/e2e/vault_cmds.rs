@@ -316,34 +316,21 @@ fn export_refuses_without_plaintext_writes_0600_and_round_trips() {
     let err = w.idp(&["export", "--format", "json", f], "pw\n").fails(1);
     assert!(err.contains("--plaintext"), "{err}");
     assert!(!file.exists());
-    let run = w.idp(
-        &[
-            "export",
-            "--format",
-            "json",
-            "--plaintext",
-            "--password-stdin",
-            f,
-        ],
-        "pw\n",
-    );
+    let plaintext = [
+        "export",
+        "--format",
+        "json",
+        "--plaintext",
+        "--password-stdin",
+        f,
+    ];
+    let run = w.idp(&plaintext, "pw\n");
     run.ok();
     assert!(run.stderr().contains("plain text"), "{}", run.stderr());
     let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     // Never replaces a file.
-    w.idp(
-        &[
-            "export",
-            "--format",
-            "json",
-            "--plaintext",
-            "--password-stdin",
-            f,
-        ],
-        "pw\n",
-    )
-    .fails(1);
+    w.idp(&plaintext, "pw\n").fails(1);
     let bw = w.path("home/bitwarden.json");
     w.idp(
         &[
