@@ -32,7 +32,8 @@ pub use payload::{
     parse_payload,
 };
 pub use recognise::{
-    FoundKit, Limits, QrDecoder, QrPass, QrRead, ReadMethod, recognise_bytes, recognise_file,
+    FoundKit, Limits, QrDecoder, QrPass, QrRead, ReadMethod, open_file, recognise_bytes,
+    recognise_file,
 };
 pub use render_pdf::render_pdf;
 pub use render_png::{PNG_HEIGHT, PNG_WIDTH, render_png};

@@ -73,37 +73,41 @@ fn reads(bytes: &[u8], sample: &Sample) -> bool {
     }
 }
 
-fn kit() -> (Sample, GrayImage) {
+pub(crate) fn kit() -> (Sample, GrayImage) {
     let sample = Sample::new();
     let png = render_png(&sample.info()).expect("render");
     let img = image::load_from_memory(&png).expect("decode").into_luma8();
     (sample, img)
 }
 
-#[test]
-fn named_degradations_are_all_recognised() {
-    let (sample, img) = kit();
-    let cases: Vec<(&str, Vec<u8>)> = vec![
+/// Copies of the PNG kit as phones, chat apps and people make them.
+pub(crate) fn named_cases(img: &GrayImage) -> Vec<(&'static str, Vec<u8>)> {
+    vec![
         (
             "scaled to 50 %",
-            png_bytes(&scaled(&img, 0.5, FilterType::Triangle).into()),
+            png_bytes(&scaled(img, 0.5, FilterType::Triangle).into()),
         ),
         (
             "scaled to 200 %",
-            png_bytes(&scaled(&img, 2.0, FilterType::CatmullRom).into()),
+            png_bytes(&scaled(img, 2.0, FilterType::CatmullRom).into()),
         ),
         ("JPEG quality 60", jpeg_bytes(&img.clone().into(), 60)),
-        ("1-pixel blur", png_bytes(&imageops::blur(&img, 1.0).into())),
+        ("1-pixel blur", png_bytes(&imageops::blur(img, 1.0).into())),
         (
             "cropped with a border",
-            png_bytes(&cropped_with_border(&img).into()),
+            png_bytes(&cropped_with_border(img).into()),
         ),
         (
             "screenshot with status bar and padding",
-            png_bytes(&screenshot(&img).into()),
+            png_bytes(&screenshot(img).into()),
         ),
-    ];
-    for (name, bytes) in cases {
+    ]
+}
+
+#[test]
+fn named_degradations_are_all_recognised() {
+    let (sample, img) = kit();
+    for (name, bytes) in named_cases(&img) {
         assert!(reads(&bytes, &sample), "not recognised: {name}");
     }
 }

@@ -90,6 +90,7 @@ fn script(dir: &Path, body: &str) -> Helper {
 fn a_helper_that_misbehaves_is_reported_not_waited_for() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("kit.pdf");
+    std::fs::write(&file, b"%PDF-1.7\n").expect("write");
     let started = Instant::now();
     let hung = script(dir.path(), "exec sleep 30").read(&file);
     assert!(matches!(hung, Err(HelperError::TimedOut(_))), "{hung:?}");

@@ -42,7 +42,11 @@ fn refuse(name: &str, bytes: &[u8]) -> KitError {
 
 /// A one-page PDF whose page content is `content` (already compressed
 /// with `filter`, if any) and whose page dictionary gets `extra` entries.
-fn pdf_with_content(content: Vec<u8>, filter: Option<&str>, extra: Dictionary) -> Vec<u8> {
+pub(crate) fn pdf_with_content(
+    content: Vec<u8>,
+    filter: Option<&str>,
+    extra: Dictionary,
+) -> Vec<u8> {
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
     let mut dict = Dictionary::new();
@@ -78,7 +82,7 @@ fn pdf_with_content(content: Vec<u8>, filter: Option<&str>, extra: Dictionary) -
 }
 
 /// `n` zero bytes, zlib-compressed (about 1 MB per GiB).
-fn zlib_zeros(n: usize) -> Vec<u8> {
+pub(crate) fn zlib_zeros(n: usize) -> Vec<u8> {
     let mut enc = ZlibEncoder::new(Vec::new(), Compression::best());
     let chunk = vec![0u8; 1 << 20];
     for _ in 0..n >> 20 {
@@ -130,7 +134,7 @@ fn pdf_decompression_bomb_is_refused() {
     );
 }
 
-fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+pub(crate) fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&(data.len() as u32).to_be_bytes());
     out.extend_from_slice(kind);
     out.extend_from_slice(data);

@@ -8,4 +8,5 @@ mod helper;
 mod hostile;
 mod independent;
 mod round_trip;
+mod sandboxed;
 mod saving;

@@ -1,7 +1,9 @@
 //! The child's side: limit this process, do one job, print one line.
 
 use std::ffi::OsString;
+use std::fs::File;
 use std::io::{Read, Write};
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -10,10 +12,11 @@ use rustix::process::{DumpableBehavior, Resource, Rlimit, set_dumpable_behavior,
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::{RenderRequest, WireRead};
+use super::sandbox::{self, Policy};
+use super::{Answer, RenderRequest, WireRead};
 use crate::info::KitInfo;
 use crate::naming::KitFormat;
-use crate::recognise::{Limits, recognise_file};
+use crate::recognise::{Limits, check_open, read_open, recognise_bytes};
 
 /// Address space: the decoders' own caps (256 MiB of image memory, 64 MiB
 /// decompressed, a 20 MiB file) with room to spare.
@@ -30,17 +33,25 @@ const MAX_REQUEST: u64 = 64 * 1024;
 pub fn serve(args: Vec<OsString>) -> i32 {
     let args: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
     match args.as_slice() {
-        ["read", path] => {
+        ["read"] => {
             limit(0);
-            reply(read(Path::new(path)))
+            reply(read(Policy::Required))
+        }
+        ["read", "--allow-unsandboxed"] => {
+            limit(0);
+            reply(read(Policy::BestEffort))
         }
         ["render", format, dir] => {
             limit(MAX_WRITTEN);
-            reply(render(format, Path::new(dir)))
+            reply(render(format, Path::new(dir)).into())
+        }
+        ["sandbox-selftest", rest @ ..] => {
+            limit(0);
+            super::selftest::run(rest)
         }
         _ => {
             eprintln!(
-                "usage: idp-kit read PATH | idp-kit render pdf|png DIR < request.json\n\
+                "usage: idp-kit read [--allow-unsandboxed] < KIT | idp-kit render pdf|png DIR < request.json\n\
                  idp-kit is the kit reader and renderer that idp and idp-agent run; \
                  use `idp kit` instead."
             );
@@ -51,7 +62,7 @@ pub fn serve(args: Vec<OsString>) -> i32 {
 
 /// Caps this process before it touches anything untrusted. A limit that
 /// cannot be set is not fatal: the parent's timeout still holds.
-fn limit(max_written: u64) {
+pub(super) fn limit(max_written: u64) {
     let cap = |resource, value| {
         let _ = setrlimit(
             resource,
@@ -70,9 +81,13 @@ fn limit(max_written: u64) {
     cap(Resource::Nofile, 16);
 }
 
-fn reply<T: Serialize>(result: Result<T, String>) -> i32 {
-    let code = i32::from(result.is_err());
-    let line = match serde_json::to_vec(&result) {
+fn reply<T: Serialize>(answer: Answer<T>) -> i32 {
+    let code = match answer {
+        Answer::Ok(_) => 0,
+        Answer::Err(_) => 1,
+        Answer::NoSandbox(_) => 4,
+    };
+    let line = match serde_json::to_vec(&answer) {
         Ok(line) => Zeroizing::new(line),
         Err(_) => return 3,
     };
@@ -87,14 +102,38 @@ fn reply<T: Serialize>(result: Result<T, String>) -> i32 {
     code
 }
 
-fn read(path: &Path) -> Result<WireRead, String> {
-    let found = recognise_file(path, &Limits::default()).map_err(|e| e.to_string())?;
-    Ok(WireRead {
-        vault_id: found.vault_id.to_hex(),
-        key: Zeroizing::new(found.key.expose_canonical().expose().to_owned()),
-        format: found.format,
-        method: found.method.to_string(),
-    })
+/// Reads the kit the parent opened and passed as stdin. The descriptor is
+/// checked (a regular file within the size limit) before the sandbox is
+/// entered, and not a byte is read before.
+fn read(policy: Policy) -> Answer<WireRead> {
+    let limits = Limits::default();
+    let label = Path::new("the kit file");
+    let stdin = std::io::stdin();
+    // A duplicate, only to look at the file; closed before the sandbox.
+    let len = match stdin.as_fd().try_clone_to_owned() {
+        Ok(fd) => check_open(&File::from(fd), label, &limits),
+        Err(e) => return Answer::Err(format!("no kit file was passed: {e}")),
+    };
+    let len = match len {
+        Ok(len) => len,
+        Err(e) => return Answer::Err(e.to_string()),
+    };
+    let entered = match sandbox::enter(policy) {
+        Ok(entered) => entered,
+        Err(why) => return Answer::NoSandbox(why),
+    };
+    let found =
+        read_open(stdin.lock(), len, label).and_then(|bytes| recognise_bytes(&bytes, &limits));
+    match found {
+        Ok(found) => Answer::Ok(WireRead {
+            vault_id: found.vault_id.to_hex(),
+            key: Zeroizing::new(found.key.expose_canonical().expose().to_owned()),
+            format: found.format,
+            method: found.method.to_string(),
+            sandboxed: entered.complete(),
+        }),
+        Err(e) => Answer::Err(e.to_string()),
+    }
 }
 
 fn render(format: &str, dir: &Path) -> Result<String, String> {

@@ -4,17 +4,23 @@
 //! Kit files come from the Downloads folder and other places nobody vouches
 //! for, and PDF and image decoders have crashed on crafted files, sometimes
 //! by a stack overflow that no `catch_unwind` stops. So the agent and `idp`
-//! never parse a kit themselves: they run `idp-kit`, which limits itself
-//! before it touches the file (address space, CPU time, no file writes, no
-//! core dump, not dumpable, no new privileges) and is killed when it
-//! overruns a wall-clock timeout. Drawing kits runs there too, which keeps
-//! the PDF and image code out of `idp` and `idp-agent`.
+//! never parse a kit themselves: they open the file (a regular file only,
+//! never through a symlink) and hand the open descriptor to `idp-kit` as its
+//! stdin. The child limits itself (address space, CPU time, no file writes,
+//! no core dump, not dumpable, no new privileges), then enters its
+//! [`sandbox`] (Landlock with no filesystem or network access at all, and a
+//! seccomp allowlist) before it reads a byte, and is killed when it overruns
+//! a wall-clock timeout. Drawing kits runs there too, which keeps the PDF
+//! and image code out of `idp` and `idp-agent`.
 //!
 //! The protocol, spoken over pipes only (a key never appears in argv or the
 //! environment):
 //!
-//! * `idp-kit read PATH`: prints one JSON line, `{"Ok": {"vault_id": …,
-//!   "key": …, "format": "pdf"|"png", "method": …}}` or `{"Err": "why"}`.
+//! * `idp-kit read [--allow-unsandboxed]`, the kit file as stdin: prints one
+//!   JSON line, `{"Ok": {"vault_id": …, "key": …, "format": "pdf"|"png",
+//!   "method": …, "sandboxed": true}}`, `{"Err": "why"}`, or
+//!   `{"NoSandbox": "why"}` when the kernel cannot sandbox the reader and
+//!   `--allow-unsandboxed` was not given.
 //! * `idp-kit render pdf|png DIR`, with a [`RenderRequest`] as JSON on stdin:
 //!   saves a kit under a fresh name in `DIR` and prints `{"Ok": "PATH"}` or
 //!   `{"Err": "why"}`.
@@ -23,6 +29,8 @@
 
 mod child;
 mod run;
+pub mod sandbox;
+mod selftest;
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -34,6 +42,8 @@ use zeroize::Zeroizing;
 pub use child::serve;
 
 use crate::naming::KitFormat;
+use crate::recognise::{Limits, open_file};
+use sandbox::Policy;
 
 /// The helper binary's name, looked for next to the running executable.
 pub const BINARY: &str = "idp-kit";
@@ -51,6 +61,7 @@ pub struct Helper {
     bin: PathBuf,
     read_timeout: Duration,
     render_timeout: Duration,
+    sandbox: Policy,
 }
 
 /// A kit the helper read: the key and vault id, and how they were read.
@@ -61,6 +72,9 @@ pub struct ReadKit {
     pub format: KitFormat,
     /// How the key was read, in words ("PDF text and QR code (…)").
     pub method: String,
+    /// Both sandbox layers were in force (always, unless the caller
+    /// allowed reading without them).
+    pub sandboxed: bool,
 }
 
 /// Why the helper gave no answer.
@@ -81,6 +95,10 @@ pub enum HelperError {
     Crashed(String),
     #[error("the kit helper answered something that does not parse")]
     Garbled,
+    /// The kernel cannot sandbox the reader, and reading without the
+    /// sandbox was not allowed.
+    #[error("the file was not read: the kit reader cannot sandbox itself on this system ({0})")]
+    NoSandbox(String),
 }
 
 impl Helper {
@@ -100,7 +118,19 @@ impl Helper {
             bin,
             read_timeout: READ_TIMEOUT,
             render_timeout: RENDER_TIMEOUT,
+            sandbox: Policy::Required,
         }
+    }
+
+    /// Whether a kit may be read where the kernel cannot sandbox the
+    /// reader (no Landlock or no seccomp filters); refused by default.
+    pub fn allow_unsandboxed(mut self, allow: bool) -> Self {
+        self.sandbox = if allow {
+            Policy::BestEffort
+        } else {
+            Policy::Required
+        };
+        self
     }
 
     /// Changes both timeouts.
@@ -110,20 +140,24 @@ impl Helper {
         self
     }
 
-    /// Reads the kit at `path` in a child process.
+    /// Reads the kit at `path` in a child process. The file is opened here
+    /// (see [`open_file`]) and only its descriptor reaches the child.
     pub fn read(&self, path: &std::path::Path) -> Result<ReadKit, HelperError> {
-        let reply: Zeroizing<Vec<u8>> = run::call(
-            &self.bin,
-            &["read".as_ref(), path.as_os_str()],
-            &[],
-            self.read_timeout,
-        )?;
+        let file =
+            open_file(path, &Limits::default()).map_err(|e| HelperError::Refused(e.to_string()))?;
+        let mut args = vec!["read".as_ref()];
+        if self.sandbox == Policy::BestEffort {
+            args.push("--allow-unsandboxed".as_ref());
+        }
+        let reply: Zeroizing<Vec<u8>> =
+            run::call(&self.bin, &args, run::Input::File(file), self.read_timeout)?;
         let wire: WireRead = answer(&reply)?;
         Ok(ReadKit {
             key: ClientKey::parse(&wire.key).map_err(|_| HelperError::Garbled)?,
             vault_id: wire.vault_id.parse().map_err(|_| HelperError::Garbled)?,
             format: wire.format,
             method: wire.method,
+            sandboxed: wire.sandboxed,
         })
     }
 
@@ -138,7 +172,7 @@ impl Helper {
         let reply = run::call(
             &self.bin,
             &["render".as_ref(), format.arg().as_ref(), dir.as_os_str()],
-            &input,
+            run::Input::Bytes(&input),
             self.render_timeout,
         )?;
         answer(&reply)
@@ -186,13 +220,32 @@ struct WireRead {
     key: Zeroizing<String>,
     format: KitFormat,
     method: String,
+    sandboxed: bool,
 }
 
-/// The child's one line: `{"Ok": value}` or `{"Err": message}`.
+/// The child's one line: `{"Ok": value}`, `{"Err": message}` or
+/// `{"NoSandbox": why}`.
+#[derive(Serialize, Deserialize)]
+enum Answer<T> {
+    Ok(T),
+    Err(String),
+    NoSandbox(String),
+}
+
+impl<T> From<Result<T, String>> for Answer<T> {
+    fn from(result: Result<T, String>) -> Self {
+        match result {
+            Ok(value) => Answer::Ok(value),
+            Err(message) => Answer::Err(message),
+        }
+    }
+}
+
 fn answer<T: serde::de::DeserializeOwned>(reply: &[u8]) -> Result<T, HelperError> {
-    match serde_json::from_slice::<Result<T, String>>(reply) {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(message)) => Err(HelperError::Refused(message)),
+    match serde_json::from_slice::<Answer<T>>(reply) {
+        Ok(Answer::Ok(value)) => Ok(value),
+        Ok(Answer::Err(message)) => Err(HelperError::Refused(message)),
+        Ok(Answer::NoSandbox(why)) => Err(HelperError::NoSandbox(why)),
         Err(_) => Err(HelperError::Garbled),
     }
 }

@@ -2,6 +2,7 @@
 //! reply line, and kill it when it overruns.
 
 use std::ffi::OsStr;
+use std::fs::File;
 use std::io::{Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -16,18 +17,30 @@ use super::HelperError;
 /// The most a reply may hold; a real one is under 300 bytes.
 const MAX_REPLY: u64 = 64 * 1024;
 
-/// Runs `bin args`, writes `input` to its stdin, and returns its stdout once
+/// What the child gets as its stdin.
+pub(super) enum Input<'a> {
+    /// Bytes written to a pipe.
+    Bytes(&'a [u8]),
+    /// An open file, passed as the descriptor itself.
+    File(File),
+}
+
+/// Runs `bin args` with `input` as its stdin, and returns its stdout once
 /// it exits, or an error once `timeout` passes (the child is killed then).
 pub(super) fn call(
     bin: &Path,
     args: &[&OsStr],
-    input: &[u8],
+    input: Input<'_>,
     timeout: Duration,
 ) -> Result<Zeroizing<Vec<u8>>, HelperError> {
+    let (stdin, bytes) = match input {
+        Input::Bytes(bytes) => (Stdio::piped(), bytes),
+        Input::File(file) => (Stdio::from(file), &[][..]),
+    };
     let mut child = Command::new(bin)
         .args(args)
         .env_clear()
-        .stdin(Stdio::piped())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -38,7 +51,7 @@ pub(super) fn call(
     if let Some(mut stdin) = child.stdin.take() {
         // A child that exits without reading its input is reported by its
         // exit status below; the write error adds nothing.
-        let _ = stdin.write_all(input);
+        let _ = stdin.write_all(bytes);
     }
     let Some(stdout) = child.stdout.take() else {
         let _ = child.kill();

@@ -19,7 +19,7 @@ mod qr;
 mod text;
 
 use std::fmt;
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
@@ -109,10 +109,20 @@ impl fmt::Display for ReadMethod {
     }
 }
 
-/// Reads a kit from a file. Only a regular file is opened: a symlink, a
-/// folder, a FIFO or a device is refused without being opened, so a planted
-/// link cannot make the reader block or read elsewhere.
+/// Reads a kit from a file. Only a regular file is opened (see
+/// [`open_file`]).
 pub fn recognise_file(path: &Path, limits: &Limits) -> Result<FoundKit, KitError> {
+    let file = open_file(path, limits)?;
+    let len = check_open(&file, path, limits)?;
+    let bytes = read_open(file, len, path)?;
+    recognise_bytes(&bytes, limits)
+}
+
+/// Opens a kit file for reading. Only a regular file is opened: a symlink,
+/// a folder, a FIFO or a device is refused without being opened, so a
+/// planted link cannot make the reader block or read elsewhere. The size is
+/// checked before and after opening.
+pub fn open_file(path: &Path, limits: &Limits) -> Result<File, KitError> {
     let io_err = |source| KitError::Io {
         path: path.to_path_buf(),
         source,
@@ -127,14 +137,49 @@ pub fn recognise_file(path: &Path, limits: &Limits) -> Result<FoundKit, KitError
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
         .map_err(io_err)?;
-    let meta = file.metadata().map_err(io_err)?;
+    check_open(&file, path, limits)?;
+    Ok(file)
+}
+
+/// Checks that an open descriptor is a regular file within the size limit;
+/// returns its size. `path` only names it in errors.
+pub(crate) fn check_open(file: &File, path: &Path, limits: &Limits) -> Result<u64, KitError> {
+    let meta = file.metadata().map_err(|source| KitError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     check_regular(path, &meta.file_type())?;
     check_size(meta.len(), limits)?;
-    let mut bytes = Zeroizing::new(Vec::with_capacity(meta.len() as usize));
-    file.take(limits.max_file_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(io_err)?;
-    recognise_bytes(&bytes, limits)
+    Ok(meta.len())
+}
+
+/// Reads an open kit file of `len` bytes (as checked by [`check_open`])
+/// into a buffer sized once, so no unwiped copy is left behind; a file that
+/// grew since is cut one byte past `len`. Only `read` is called on the
+/// descriptor, so this runs inside the helper's sandbox.
+pub(crate) fn read_open(
+    mut file: impl Read,
+    len: u64,
+    path: &Path,
+) -> Result<Zeroizing<Vec<u8>>, KitError> {
+    let size = usize::try_from(len.saturating_add(1)).unwrap_or(usize::MAX);
+    let mut bytes = Zeroizing::new(vec![0; size]);
+    let mut filled = 0;
+    while filled < bytes.len() {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                return Err(KitError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+    }
+    bytes.truncate(filled);
+    Ok(bytes)
 }
 
 fn check_regular(path: &Path, ft: &fs::FileType) -> Result<(), KitError> {
