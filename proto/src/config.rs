@@ -15,6 +15,7 @@
 //! dir = "/home/me/Downloads"  # default: XDG_DOWNLOAD_DIR, else ~/Downloads
 //! watch = true                # look for emergency kits dropped there
 //! delete_imported = false     # delete a kit file once its key is cached
+//! allow_unsandboxed = false   # read kits even where the kernel cannot sandbox the reader
 //!
 //! [clipboard]
 //! clear = "30s"     # `idp copy` clears the clipboard after this long
@@ -75,6 +76,9 @@ pub struct DownloadsConfig {
     pub watch: bool,
     /// Delete a kit file once its key is cached.
     pub delete_imported: bool,
+    /// Read kits even where the kernel has no Landlock or no seccomp
+    /// filters to sandbox the reader with (off: such kits are refused).
+    pub allow_unsandboxed: bool,
 }
 
 impl Default for DownloadsConfig {
@@ -83,6 +87,7 @@ impl Default for DownloadsConfig {
             dir: None,
             watch: true,
             delete_imported: false,
+            allow_unsandboxed: false,
         }
     }
 }
@@ -183,6 +188,7 @@ mod tests {
         assert_eq!(c.pinentry, None);
         assert_eq!(c.key_cache.backend, KeyCacheBackend::Auto);
         assert!(c.downloads.watch && !c.downloads.delete_imported);
+        assert!(!c.downloads.allow_unsandboxed);
         assert_eq!(c.clipboard.clear, Duration::from_secs(30));
     }
 

@@ -9,10 +9,11 @@
 //!
 //! Only names are looked at until a candidate is stable (see
 //! [`candidate`]): a symlink, FIFO, device or oversized file is refused from
-//! its `lstat`, before anything opens it. The file is then parsed by the
-//! `idp-kit read` child process ([`reader`]), which holds no secret of the
+//! its `lstat`, before anything opens it. The file is then opened without
+//! following symlinks and parsed by the `idp-kit read` child process
+//! ([`reader`]), which gets only the open descriptor, holds no secret of the
 //! agent, runs under memory, CPU-time and file-size limits and a wall-clock
-//! timeout, and opens the file without following symlinks. A child that
+//! timeout, and sandboxes itself (Landlock and seccomp) first. A child that
 //! crashes or hangs costs one "unreadable kit" notice. Kits are read one
 //! at a time; events arrive through a bounded queue, and a queue that
 //! overflows is replaced by a rescan of the folder, so a flood of events
@@ -53,6 +54,8 @@ pub struct Watcher {
     /// The folder to watch; `None` when there is no home folder.
     pub dir: Option<PathBuf>,
     pub delete_imported: bool,
+    /// Read kits where the kernel cannot sandbox the reader.
+    pub allow_unsandboxed: bool,
 }
 
 /// What the notify thread passes on.
@@ -266,7 +269,8 @@ impl Watcher {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let owned = path.to_path_buf();
-        let found = tokio::task::spawn_blocking(move || reader::read(&owned))
+        let allow_unsandboxed = self.allow_unsandboxed;
+        let found = tokio::task::spawn_blocking(move || reader::read(&owned, allow_unsandboxed))
             .await
             .unwrap_or_else(|e| Err(format!("the reader task failed: {e}")));
         let kit = match found {
