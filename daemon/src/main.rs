@@ -99,6 +99,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     };
     let device = Device::load_or_create(&paths::state_dir()?)
         .context("cannot load this device's identity")?;
+    let throttle = throttle::Throttle::load(&paths::state_dir()?);
     tracing::info!(
         socket = %bound.path.display(),
         vault = %vault_dir.display(),
@@ -120,6 +121,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         vault_dir.clone(),
         device,
         timers,
+        throttle,
         changed_tx,
         published.clone(),
     );
@@ -194,6 +196,7 @@ async fn serve(
             notices: services.notices,
             dir: services.downloads.dir.or_else(paths::download_dir),
             delete_imported: services.downloads.delete_imported,
+            allow_unsandboxed: services.downloads.allow_unsandboxed,
         }));
     }
 

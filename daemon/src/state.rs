@@ -64,6 +64,7 @@ impl AgentState {
         vault_dir: PathBuf,
         device: Device,
         timers: LockTimers,
+        throttle: Throttle,
         changed: watch::Sender<u64>,
         published: Published,
     ) -> Self {
@@ -73,7 +74,7 @@ impl AgentState {
             vault: Vault::None,
             key_view: KeyView::default(),
             timers,
-            throttle: Throttle::default(),
+            throttle,
             item_count: 0,
             notices: Vec::new(),
             upload: None,
