@@ -10,20 +10,29 @@ set -euo pipefail
 ITEMS=${1:-10000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-cargo build --release -q -p idp-cli -p idp-agent -p idp-bench --manifest-path "$ROOT/Cargo.toml"
-BIN=$TARGET/release
+cd "$ROOT"
+cargo build --release -q --locked -p idp-agent -p idp-kit -p idp-bench
+# `idp` as it is installed and shipped: statically linked (the `build-idp`
+# alias in .cargo/config.toml).
+cargo build-idp -q
 
 W=$(mktemp -d /tmp/idp-bench.XXXXXX)
-export HOME=$W/home XDG_RUNTIME_DIR=$W/run XDG_CONFIG_HOME=$W/config \
-    XDG_DATA_HOME=$W/data XDG_STATE_HOME=$W/state
-mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     rm -rf "$W"
 }
 trap cleanup EXIT
+# The programs side by side, as installed: `idp` starts the `idp-agent`
+# next to it.
+BIN=$W/bin
+mkdir "$BIN"
+install -m 755 "$TARGET/x86_64-unknown-linux-gnu/release/idp" \
+    "$TARGET/release/idp-agent" "$TARGET/release/idp-kit" "$TARGET/release/idp-bench" "$BIN/"
+export HOME=$W/home XDG_RUNTIME_DIR=$W/run XDG_CONFIG_HOME=$W/config \
+    XDG_DATA_HOME=$W/data XDG_STATE_HOME=$W/state
+mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
 
 # The vault's KDF cost is not what is measured here: use the floor.
 echo bench-password | "$BIN/idp" init --password-stdin \
