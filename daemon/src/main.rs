@@ -120,8 +120,8 @@ fn run(args: Args) -> anyhow::Result<()> {
         vault_dir.clone(),
         device,
         timers,
-        changed_tx,
-        published.clone(),
+        (changed_tx, published.clone()),
+        notices.clone(),
     );
     let (actor, actor_thread) = actor::spawn(st).context("cannot start the vault thread")?;
     // Not joined: it blocks on the folder's events and ends with the process.

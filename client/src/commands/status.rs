@@ -29,6 +29,20 @@ pub async fn run(json: bool) -> Result<(), CliError> {
         h.pid, h.agent_version
     ))?;
     let Some(vault) = &status.vault else {
+        if status.state == State::Damaged {
+            output::line(&format!(
+                "vault:      in {}, but its header cannot be used",
+                status.vault_dir
+            ))?;
+            output::line("state:      vault header damaged")?;
+            for n in &status.notices {
+                output::line(&format!("warning:    {}", n.message))?;
+            }
+            return output::line(
+                "next:       restore vault.idp from your sync tool's history or another \
+                 device (an emergency kit does not help here; `idp init` refuses)",
+            );
+        }
         output::line(&format!("vault:      none in {}", status.vault_dir))?;
         for n in &status.notices {
             output::line(&format!("warning:    {}", n.message))?;
@@ -62,6 +76,7 @@ pub async fn run(json: bool) -> Result<(), CliError> {
             })?;
         }
         State::NoVault => output::line("state:      no vault")?,
+        State::Damaged => output::line("state:      vault header damaged")?,
     }
     for n in &status.notices {
         output::line(&format!("warning:    {}", n.message))?;

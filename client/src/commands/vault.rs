@@ -99,12 +99,17 @@ async fn info(json: bool) -> Result<(), CliError> {
         ("conflicted copy", &d.conflict_copies),
         ("temporary file", &d.temp_files),
         ("other file", &d.other_files),
+        ("quarantined", &d.quarantined),
     ] {
         for f in list {
             out.push_str(&format!("{what}: {f}\n"));
         }
     }
-    if d.conflict_copies.is_empty() && d.temp_files.is_empty() && d.other_files.is_empty() {
+    if d.conflict_copies.is_empty()
+        && d.temp_files.is_empty()
+        && d.other_files.is_empty()
+        && d.quarantined.is_empty()
+    {
         out.push_str("sync leftovers: none\n");
     }
     for n in &d.notices {
