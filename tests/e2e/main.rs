@@ -6,6 +6,7 @@ mod clipboard;
 mod crash;
 mod harness;
 mod hostile_downloads;
+mod hostile_folder;
 mod keyring;
 mod kit;
 mod lifecycle;
