@@ -6,8 +6,9 @@
 //! the actor thread takes the vault state, the tokio runtime serves
 //! connections, and readiness is reported (to systemd through
 //! `NOTIFY_SOCKET`, and to `idp` on stdout with `--ready-stdout`). SIGTERM,
-//! SIGINT and a stop of the actor all lead to one shutdown path: lock, wipe,
-//! remove the socket, exit 0.
+//! SIGINT, an orphaned agent (its socket or folders gone, see [`orphan`])
+//! and a stop of the accept loop all lead to one shutdown path: lock, wipe,
+//! remove the socket if it is still ours, exit 0.
 
 mod actor;
 mod convert;
@@ -21,6 +22,7 @@ mod logind;
 mod notice;
 mod notices;
 mod ops;
+mod orphan;
 mod server;
 mod snapshot;
 mod state;
@@ -97,6 +99,11 @@ fn run(args: Args) -> anyhow::Result<()> {
             return Ok(());
         }
     };
+    let orphan = orphan::Watch {
+        socket: bound.path.clone(),
+        socket_file: bound.file,
+        vault_parent: vault_dir.parent().map(PathBuf::from),
+    };
     let device = Device::load_or_create(&paths::state_dir()?)
         .context("cannot load this device's identity")?;
     tracing::info!(
@@ -133,6 +140,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         changed: changed_rx,
         published,
         downloads: config.downloads,
+        orphan,
     };
 
     // One thread moves bytes; the vault work runs on the actor's thread. A
@@ -158,6 +166,7 @@ struct Services {
     changed: tokio::sync::watch::Receiver<u64>,
     published: snapshot::Published,
     downloads: idp_proto::config::DownloadsConfig,
+    orphan: orphan::Watch,
 }
 
 async fn serve(
@@ -212,6 +221,9 @@ async fn serve(
         _ = sigterm.recv() => tracing::info!("SIGTERM: locking and stopping"),
         _ = sigint.recv() => tracing::info!("SIGINT: locking and stopping"),
         r = accept => tracing::error!(result = ?r, "the accept loop stopped"),
+        why = services.orphan.orphaned() => tracing::warn!(
+            "{why}: no client can reach this agent any more; locking and stopping"
+        ),
     }
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
     Ok(())

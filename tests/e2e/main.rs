@@ -10,6 +10,7 @@ mod keyring;
 mod kit;
 mod lifecycle;
 mod logind;
+mod orphan;
 mod protocol;
 mod security;
 mod session;
