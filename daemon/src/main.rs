@@ -11,6 +11,7 @@
 //! remove the socket if it is still ours, exit 0.
 
 mod actor;
+mod connections;
 mod convert;
 mod folder_watch;
 mod harden;
@@ -63,7 +64,8 @@ fn main() -> ExitCode {
     let args = Args::parse();
     logging::init();
     hardening.report();
-    match run(args) {
+    let connection_cap = connections::cap(hardening.open_files);
+    match run(args, connection_cap) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -81,7 +83,7 @@ fn load_config() -> anyhow::Result<Config> {
     }
 }
 
-fn run(args: Args) -> anyhow::Result<()> {
+fn run(args: Args, connection_cap: usize) -> anyhow::Result<()> {
     let config = load_config()?;
     let vault_dir = match args.vault.or(config.vault_dir) {
         Some(d) => d,
@@ -141,6 +143,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         published,
         downloads: config.downloads,
         orphan,
+        connection_cap,
     };
 
     // One thread moves bytes; the vault work runs on the actor's thread. A
@@ -167,6 +170,7 @@ struct Services {
     published: snapshot::Published,
     downloads: idp_proto::config::DownloadsConfig,
     orphan: orphan::Watch,
+    connection_cap: usize,
 }
 
 async fn serve(
@@ -189,7 +193,8 @@ async fn serve(
         changed: services.changed.clone(),
         published: services.published,
     };
-    let accept = tokio::spawn(server::accept_loop(listener, conn, uid));
+    let registry = connections::Registry::new(services.connection_cap);
+    let accept = tokio::spawn(server::accept_loop(listener, conn, uid, registry));
     tokio::spawn(keyring::follow(
         services.actor.clone(),
         services.keyring.clone(),

@@ -3,6 +3,7 @@
 
 mod bus;
 mod clipboard;
+mod connections;
 mod crash;
 mod harness;
 mod hostile_downloads;
