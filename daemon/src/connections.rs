@@ -37,7 +37,10 @@ use tokio_util::bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 /// The most connections open at once, when the descriptor limit allows.
-pub const MAX_CONNECTIONS: usize = 256;
+/// A user's agent has a handful of clients at a time (the tray, a few
+/// `idp` commands); each open connection costs some 45 KiB of buffers and
+/// channel state, which under `mlockall` is locked memory.
+pub const MAX_CONNECTIONS: usize = 128;
 /// How long a new connection may take to send its first whole frame.
 pub const FIRST_FRAME: Duration = Duration::from_secs(10);
 /// How long a started frame may take to arrive whole.
@@ -324,6 +327,7 @@ mod tests {
         assert_eq!(cap(Some(1_048_576)), MAX_CONNECTIONS);
         assert_eq!(cap(Some(1024)), MAX_CONNECTIONS);
         assert_eq!(cap(Some(400)), 100);
+        assert_eq!(cap(Some(256)), 64);
         assert_eq!(cap(Some(0)), 1);
     }
 
