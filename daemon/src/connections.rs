@@ -17,6 +17,9 @@
 //!   prompt between two calls of `idp`).
 //! - Once the first byte of a frame has arrived, the rest must follow within
 //!   [`FRAME_DEADLINE`]; a stalled partial frame closes the connection.
+//! - Out of descriptors, `accept` fails: the longest-quiet connection is
+//!   closed to make room ([`Registry::evict_one`]), and the failures are
+//!   logged once per [`Burst`].
 //! - Frames are buffered as their bytes arrive ([`FrameCodec`]), so an
 //!   announced but unsent frame costs nothing, and the buffer goes with the
 //!   connection.
@@ -251,19 +254,39 @@ impl Registry {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Closes the connection that has been quiet longest with no call in
+    /// progress; `false` when there is none.
+    fn evict(open: &mut Open) -> bool {
+        let victim = open
+            .conns
+            .iter()
+            .filter(|(_, c)| c.evictable())
+            .min_by_key(|(_, c)| c.last_active.load(RELAXED))
+            .map(|(id, _)| *id);
+        match victim.and_then(|id| open.conns.remove(&id)) {
+            Some(conn) => {
+                conn.close.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Frees a descriptor when the process has run out: closes the
+    /// longest-quiet connection. `false` when every one has a call in
+    /// progress.
+    pub fn evict_one(&self) -> bool {
+        Self::evict(&mut self.lock())
+    }
+
     /// A place for a new connection, closing the longest-quiet one at the
     /// cap; `None` when every open connection has a call in progress.
     pub fn admit(&self) -> Option<Slot> {
         let mut open = self.lock();
         if open.conns.len() >= self.cap {
-            let victim = open
-                .conns
-                .iter()
-                .filter(|(_, c)| c.evictable())
-                .min_by_key(|(_, c)| c.last_active.load(RELAXED))
-                .map(|(id, _)| *id);
-            let conn = open.conns.remove(&victim?)?;
-            conn.close.notify_one();
+            if !Self::evict(&mut open) {
+                return None;
+            }
             if open.evicted == 0 {
                 tracing::warn!(
                     cap = self.cap,
@@ -296,24 +319,39 @@ impl Registry {
 }
 
 /// Counts failures that come in bursts (out of descriptors, say), so that
-/// each burst is logged once, not once per attempt.
+/// each burst is logged once, not once per attempt. A burst ends after
+/// [`Burst::QUIET`] without a failure.
 #[derive(Debug, Default)]
 pub struct Burst {
     failures: u64,
+    last: Option<Instant>,
 }
 
 impl Burst {
+    pub const QUIET: Duration = Duration::from_secs(10);
+
     /// Records a failure; `true` for the first of a burst.
-    pub fn failed(&mut self) -> bool {
+    pub fn failed(&mut self, now: Instant) -> bool {
+        let starts = self
+            .last
+            .is_none_or(|t| now.saturating_duration_since(t) > Self::QUIET);
+        if starts {
+            self.failures = 0;
+        }
         self.failures += 1;
-        self.failures == 1
+        self.last = Some(now);
+        starts
     }
 
-    /// Records a success; the length of the burst it ends, if any.
-    pub fn succeeded(&mut self) -> Option<u64> {
-        let ended = (self.failures > 0).then_some(self.failures);
-        self.failures = 0;
-        ended
+    /// Records a success; once the last failure is [`Self::QUIET`] ago, the
+    /// length of the burst that ended (once).
+    pub fn succeeded(&mut self, now: Instant) -> Option<u64> {
+        let last = self.last?;
+        if now.saturating_duration_since(last) <= Self::QUIET {
+            return None;
+        }
+        self.last = None;
+        Some(std::mem::take(&mut self.failures))
     }
 }
 
@@ -374,11 +412,26 @@ mod tests {
     #[test]
     fn bursts_are_counted() {
         let mut b = Burst::default();
-        assert!(b.failed());
-        assert!(!b.failed());
-        assert!(!b.failed());
-        assert_eq!(b.succeeded(), Some(3));
-        assert_eq!(b.succeeded(), None);
-        assert!(b.failed());
+        let t0 = Instant::now();
+        let later = |s| t0 + Duration::from_secs(s);
+        assert!(b.failed(t0));
+        assert!(!b.failed(later(1)));
+        assert_eq!(b.succeeded(later(2)), None, "still in the burst");
+        assert!(!b.failed(later(3)));
+        assert_eq!(b.succeeded(later(20)), Some(3));
+        assert_eq!(b.succeeded(later(21)), None);
+        assert!(b.failed(later(22)));
+        assert!(b.failed(later(40)), "a new burst after a quiet spell");
+    }
+
+    #[test]
+    fn out_of_descriptors_closes_the_longest_quiet_connection() {
+        let reg = Registry::new(8);
+        let a = reg.admit().expect("a");
+        let b = reg.admit().expect("b");
+        let _busy = b.conn.call();
+        assert!(reg.evict_one());
+        assert!(!reg.lock().conns.contains_key(&a.id));
+        assert!(!reg.evict_one(), "the other one has a call in progress");
     }
 }

@@ -334,18 +334,31 @@ pub async fn accept_loop(
         let stream = match socket::accept(&listener).await {
             Ok(stream) => stream,
             Err(e) => {
-                // Out of file descriptors and the like: back off, keep going.
-                if failures.failed() {
+                if failures.failed(Instant::now()) {
                     tracing::warn!(
                         error = %e,
-                        "accept failed; retrying every 100 ms, further failures are counted"
+                        "accept failed; retrying, and counting further failures until they stop \
+                         for 10 s"
                     );
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                // Out of descriptors: close the longest-quiet connection to
+                // make room, and retry as soon as it is gone. Otherwise back
+                // off.
+                let out_of_files = matches!(
+                    e.raw_os_error(),
+                    Some(code) if code == rustix::io::Errno::MFILE.raw_os_error()
+                        || code == rustix::io::Errno::NFILE.raw_os_error()
+                );
+                let pause = if out_of_files && registry.evict_one() {
+                    Duration::from_millis(5)
+                } else {
+                    Duration::from_millis(100)
+                };
+                tokio::time::sleep(pause).await;
                 continue;
             }
         };
-        if let Some(n) = failures.succeeded() {
+        if let Some(n) = failures.succeeded(Instant::now()) {
             tracing::info!(failures = n, "accepting connections again");
         }
         match socket::peer(&stream) {
@@ -364,14 +377,14 @@ pub async fn accept_loop(
             }
         }
         let Some(slot) = registry.admit() else {
-            if refusals.failed() {
+            if refusals.failed(Instant::now()) {
                 tracing::warn!(
                     "refused a connection: every open connection has a call in progress"
                 );
             }
             continue;
         };
-        if let Some(n) = refusals.succeeded() {
+        if let Some(n) = refusals.succeeded(Instant::now()) {
             tracing::info!(refused = n, "admitting connections again");
         }
         let conn = conn.clone();

@@ -197,3 +197,36 @@ fn silent_connections_and_stalled_frames_are_closed() {
     }
     assert!(w.idp(&["status"], "").ok().contains("idp init"));
 }
+
+/// An agent out of descriptors closes its longest-quiet connection to
+/// accept the next one, and says so once, not once per attempt.
+#[test]
+fn out_of_descriptors_the_agent_still_answers_and_logs_once() {
+    use rustix::process::{Pid, Resource, Rlimit, prlimit};
+    let w = World::new();
+    let pid = w.agent_pid();
+    // Room for three more descriptors, no more.
+    let limit = (open_descriptors(pid) + 3) as u64;
+    prlimit(
+        Pid::from_raw(pid),
+        Resource::Nofile,
+        Rlimit {
+            current: Some(limit),
+            maximum: Some(limit),
+        },
+    )
+    .expect("prlimit");
+    let flood: Vec<UnixStream> = (0..40)
+        .map(|_| UnixStream::connect(w.socket()).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(1000));
+    let t = Instant::now();
+    assert!(w.idp(&["status"], "").ok().contains("idp init"));
+    eprintln!(
+        "idp status with the agent out of descriptors: {:?}",
+        t.elapsed()
+    );
+    drop(flood);
+    let log = w.log();
+    assert_eq!(log.matches("accept failed").count(), 1, "{log}");
+}
