@@ -3,6 +3,7 @@
 
 mod bus;
 mod clipboard;
+mod connections;
 mod crash;
 mod harness;
 mod hostile_downloads;
@@ -11,6 +12,7 @@ mod keyring;
 mod kit;
 mod lifecycle;
 mod logind;
+mod orphan;
 mod protocol;
 mod security;
 mod session;
