@@ -184,6 +184,13 @@ pub fn vault_error(e: VaultError) -> ProtoError {
     }
 }
 
+/// The wire error for a name refused at `add` or `edit`.
+pub fn name_error(e: idp_vault::NameError) -> ProtoError {
+    ProtoError::Invalid {
+        reason: e.to_string(),
+    }
+}
+
 /// What an emergency kit of `key` shows, for the client to draw.
 pub fn kit_material(info: VaultInfo, key: &idp_vault::ClientKey) -> idp_proto::KitMaterial {
     idp_proto::KitMaterial {
