@@ -15,6 +15,7 @@ mod security;
 mod session;
 mod snapshots;
 mod sync;
+mod terminal_safety;
 mod tray;
 mod units;
 mod vault_cmds;
