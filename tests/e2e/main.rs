@@ -19,3 +19,4 @@ mod terminal_safety;
 mod tray;
 mod units;
 mod vault_cmds;
+mod write_failures;
