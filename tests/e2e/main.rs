@@ -18,6 +18,8 @@ mod security;
 mod session;
 mod snapshots;
 mod sync;
+mod terminal_safety;
 mod tray;
 mod units;
 mod vault_cmds;
+mod write_failures;

@@ -77,11 +77,14 @@ impl Agent {
             Agent::Connecting => "Looking for idp-agent.".into(),
             Agent::Down(reason) => format!("{reason}. Trying again."),
             Agent::Up(s, at) => match s.state {
-                State::NoVault => format!("No vault in {}: create one with `idp init`.", s.vault_dir),
+                State::NoVault => format!(
+                    "No vault in {}: create one with `idp init`.",
+                    idp_proto::text::shown(&s.vault_dir)
+                ),
                 State::Damaged => format!(
                     "The vault header in {} is damaged: restore vault.idp from your sync \
                      tool's history or another device.",
-                    s.vault_dir
+                    idp_proto::text::shown(&s.vault_dir)
                 ),
                 State::Locked { key_known: true } => "Unlock asks for your password.".into(),
                 State::Locked { key_known: false } => "This device does not know the client key: \

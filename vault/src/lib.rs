@@ -36,7 +36,9 @@ pub use device::Device;
 pub use error::VaultError;
 pub use header::{KeyMatch, RetiredKey};
 pub use ids::{DeviceId, ItemId, VaultId};
-pub use item::{HistoryEntry, Item, ItemKind, MAX_HISTORY, SecretField};
+pub use item::{
+    HistoryEntry, Item, ItemKind, MAX_HISTORY, MAX_NAME_BYTES, NameError, SecretField, check_name,
+};
 pub use kdf::KdfParams;
 pub use log::MAX_PLAINTEXT;
 pub use secret::{SecretBytes, SecretString};
