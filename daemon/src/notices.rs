@@ -117,10 +117,7 @@ pub fn from_warning(w: &Warning) -> Notice {
         ),
         Warning::Unreadable { path, reason } => notice(
             "unreadable_file",
-            format!(
-                "{} was not read: {reason}",
-                path.display()
-            ),
+            format!("{} was not read: {reason}", path.display()),
         ),
         Warning::Damaged { path, detail, read } => notice(
             "damaged_log",

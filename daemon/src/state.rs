@@ -170,13 +170,18 @@ impl AgentState {
     /// as a use for the idle timer.
     pub fn unlocked(&mut self) -> Result<&mut UnlockedVault, ProtoError> {
         self.notice_vault();
+        if matches!(self.vault, Vault::None) {
+            return Err(self.no_vault());
+        }
         match &mut self.vault {
             Vault::Unlocked(v) => {
                 self.timers.touch(Instant::now());
                 Ok(v)
             }
             Vault::Locked(_) => Err(ProtoError::Locked),
-            Vault::None => Err(self.no_vault()),
+            Vault::None => Err(ProtoError::NoVault {
+                dir: self.vault_dir.display().to_string(),
+            }),
         }
     }
 
@@ -188,7 +193,8 @@ impl AgentState {
         }
         tracing::warn!(kind = %notice.kind, message = %notice.message, "vault folder notice");
         if crate::notices::is_alert(&notice) && !self.alerted.contains(&notice) {
-            self.alerts.send("idp-vault: check your vault folder", &notice.message);
+            self.alerts
+                .send("idp-vault: check your vault folder", &notice.message);
             self.alerted.push(notice.clone());
         }
         self.notices.push(notice);

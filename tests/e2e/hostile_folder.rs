@@ -114,7 +114,10 @@ fn planted_links_and_fifos_never_stall_the_agent_and_are_reported() {
     assert!(std::fs::symlink_metadata(&header).expect("hdr").is_file());
     assert_eq!(w.idp(&["get", "after"], "").ok().trim(), "after-secret");
     let log = w.log();
-    assert!(log.contains("moved into quarantine"), "the agent log says so");
+    assert!(
+        log.contains("moved into quarantine"),
+        "the agent log says so"
+    );
 }
 
 #[test]
@@ -122,13 +125,13 @@ fn a_damaged_header_says_so_and_init_refuses() {
     let a = World::new();
     a.init("pw");
     let copy = a.path("copied-vault");
-    let status = std::process::Command::new("cp")
+    let copied = std::process::Command::new("cp")
         .arg("-a")
         .arg(vault(&a))
         .arg(&copy)
         .status()
         .expect("cp");
-    assert!(status.success());
+    assert!(copied.success());
     let header = copy.join("vault.idp");
     let mut bytes = std::fs::read(&header).expect("read");
     bytes[40] ^= 0x55;
@@ -145,7 +148,11 @@ fn a_damaged_header_says_so_and_init_refuses() {
     let err = b.idp(&["init", "--password-stdin"], "new pw\n");
     assert_ne!(err.code(), 0);
     assert!(err.stderr().contains("damaged"), "{}", err.stderr());
-    assert_eq!(std::fs::read(&header).expect("read"), bytes, "nothing changed");
+    assert_eq!(
+        std::fs::read(&header).expect("read"),
+        bytes,
+        "nothing changed"
+    );
 }
 
 #[test]

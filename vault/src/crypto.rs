@@ -20,9 +20,8 @@ pub(crate) const INFO_HEADER_MAC: &[u8] = b"idp-vault/v2/header-mac";
 /// authentication (HKDF, salted with the vault id).
 pub(crate) fn header_mac(vault_id: &[u8], key: &Key32, data: &[u8]) -> [u8; 32] {
     use hmac::{KeyInit as _, Mac};
-    let mac_key = Key32::init_with_mut(|out| {
-        hkdf_sha256(vault_id, key.bytes(), INFO_HEADER_MAC, out)
-    });
+    let mac_key =
+        Key32::init_with_mut(|out| hkdf_sha256(vault_id, key.bytes(), INFO_HEADER_MAC, out));
     let mut m = match hmac::Hmac::<Sha256>::new_from_slice(mac_key.bytes()) {
         Ok(m) => m,
         // HMAC takes keys of any length; 32 bytes cannot fail.

@@ -89,7 +89,9 @@ pub enum VaultError {
     )]
     NotPlain { path: PathBuf, what: &'static str },
 
-    #[error("{path} is too large ({size} bytes; at most {max} are read): move it out of the vault folder")]
+    #[error(
+        "{path} is too large ({size} bytes; at most {max} are read): move it out of the vault folder"
+    )]
     TooLarge { path: PathBuf, size: u64, max: u64 },
 
     #[error(
@@ -104,7 +106,11 @@ pub enum VaultError {
          {seen}), from before a password change or key rotation: it was not used; restore \
          the newest vault.idp from another device or your sync tool's history"
     )]
-    HeaderRolledBack { path: PathBuf, found: u32, seen: u32 },
+    HeaderRolledBack {
+        path: PathBuf,
+        found: u32,
+        seen: u32,
+    },
 
     #[error(
         "the vault folder {path} is read-only: the vault is open for reading, and this change \

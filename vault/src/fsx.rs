@@ -425,7 +425,10 @@ mod tests {
             d.read("big", 99),
             Err(VaultError::TooLarge { size: 100, .. })
         ));
-        assert_eq!(d.read("big", 100).expect("read").expect("some").bytes.len(), 100);
+        assert_eq!(
+            d.read("big", 100).expect("read").expect("some").bytes.len(),
+            100
+        );
     }
 
     #[test]
@@ -439,6 +442,9 @@ mod tests {
         let d = Dir::open_root(&root).expect("open").expect("exists");
         d.write_atomic("vault.idp", b"new").expect("write");
         assert_eq!(std::fs::read(&outside).expect("read"), b"keep");
-        assert_eq!(d.read("vault.idp", 10).expect("read").expect("some").bytes, b"new");
+        assert_eq!(
+            d.read("vault.idp", 10).expect("read").expect("some").bytes,
+            b"new"
+        );
     }
 }

@@ -87,7 +87,12 @@ mod tests {
                 import(&data);
             }
         }
-        let mut log = log::file_header(log::VERSION, &VaultId::from_bytes([0; 16]), &DeviceId::from_bytes([0; 16]))[..8].to_vec();
+        let mut log = log::file_header(
+            log::VERSION,
+            &VaultId::from_bytes([0; 16]),
+            &DeviceId::from_bytes([0; 16]),
+        )[..8]
+            .to_vec();
         log.extend_from_slice(&[0; 32]);
         log.extend_from_slice(&[0xff; 8]);
         device_log(&log);

@@ -191,7 +191,10 @@ impl Header {
                 if opened.len() != 32 {
                     return Err(AeadFailure);
                 }
-                Ok((k.epoch, Key32::init_with_mut(|o| o.copy_from_slice(&opened))))
+                Ok((
+                    k.epoch,
+                    Key32::init_with_mut(|o| o.copy_from_slice(&opened)),
+                ))
             })
             .collect()
     }
@@ -238,7 +241,7 @@ impl Header {
         let cipher = Cipher::new(next_key);
         let mut old = Vec::with_capacity(keys.len());
         let mut sorted: Vec<&(u32, &Key32)> = keys.iter().collect();
-        sorted.sort_by(|a, b| b.0.cmp(&a.0));
+        sorted.sort_by_key(|k| std::cmp::Reverse(k.0));
         for (epoch, key) in sorted {
             let nonce = crypto::random_nonce()?;
             let sealed = cipher.seal(&nonce, &self.old_key_aad(*epoch), key.bytes());
@@ -367,7 +370,9 @@ impl Header {
             let mut epochs: Vec<u32> = old_keys.iter().map(|k| k.epoch).collect();
             epochs.sort_unstable();
             if epochs != (1..epoch).collect::<Vec<u32>>() {
-                return Err(corrupt("earlier keys are not the epochs before the current one"));
+                return Err(corrupt(
+                    "earlier keys are not the epochs before the current one",
+                ));
             }
         }
         let wrap_nonce = r.array().ok_or_else(|| corrupt("short nonce"))?;

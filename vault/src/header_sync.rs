@@ -18,7 +18,7 @@ impl UnlockedVault {
         let path = self.locked.dir.join(HEADER_FILE);
         let ours = &self.locked.header;
         let h = match read_disk(&self.locked.dir)? {
-            OnDisk::Found(h) => h,
+            OnDisk::Found(h) => *h,
             OnDisk::Absent => {
                 return Ok(vec![Warning::HeaderDamaged {
                     path,
@@ -56,7 +56,11 @@ impl UnlockedVault {
             return Ok(vec![changed]);
         }
         if h.epoch == ours.epoch + 1 && h.verify_prev_mac(self.keys.current_key()) {
-            tracing::warn!(epoch = h.epoch, rotated, "an authenticated header of the next key epoch arrived; this device stops writing");
+            tracing::warn!(
+                epoch = h.epoch,
+                rotated,
+                "an authenticated header of the next key epoch arrived; this device stops writing"
+            );
             self.device.save_verified_header(&h)?;
             self.key_changed = true;
             self.newer_header = Some(h);

@@ -161,7 +161,11 @@ fn op_byte(op: Op) -> u8 {
 }
 
 /// A log file's first 40 bytes, in format `version`.
-pub(crate) fn file_header(version: u8, vault: &VaultId, device: &DeviceId) -> [u8; FILE_HEADER_LEN] {
+pub(crate) fn file_header(
+    version: u8,
+    vault: &VaultId,
+    device: &DeviceId,
+) -> [u8; FILE_HEADER_LEN] {
     let mut h = [0u8; FILE_HEADER_LEN];
     h[..7].copy_from_slice(MAGIC_PREFIX);
     h[7] = version;

@@ -64,10 +64,16 @@ impl UnlockedVault {
                 continue;
             }
             if let Some((offset, what)) = parsed.damage {
-                return Err(VaultError::corrupt(&path, format!("{what} at byte {offset}")));
+                return Err(VaultError::corrupt(
+                    &path,
+                    format!("{what} at byte {offset}"),
+                ));
             }
             if !parsed.header_ok && c.bytes.len() >= log::FILE_HEADER_LEN {
-                return Err(VaultError::corrupt(&path, "the log's file header is damaged"));
+                return Err(VaultError::corrupt(
+                    &path,
+                    "the log's file header is damaged",
+                ));
             }
             let mut last = 0;
             for rec in &parsed.records {
@@ -139,7 +145,12 @@ impl UnlockedVault {
             return Err(VaultError::io(logs.join(&tmp), e));
         }
         logs.rename_over(&tmp, &name)?;
-        self.own = Some(super::OwnLog::adopt_file(file, &name, &logs, out.len() as u64)?);
+        self.own = Some(super::OwnLog::adopt_file(
+            file,
+            &name,
+            &logs,
+            out.len() as u64,
+        )?);
         self.own_prev = last;
         self.cursors
             .insert(path, super::Cursor::at(&out, out.len(), self.own_seq));

@@ -219,14 +219,17 @@ impl UnlockedVault {
     fn reconstructible(&self, bytes: &[u8]) -> bool {
         let (vault, device) = (self.locked.header.vault_id, self.device.id());
         bytes.len() <= log::FILE_HEADER_LEN
-            && (1..=log::VERSION)
-                .any(|v| log::file_header(v, &vault, &device).starts_with(bytes))
+            && (1..=log::VERSION).any(|v| log::file_header(v, &vault, &device).starts_with(bytes))
     }
 
     /// Starts this device's log afresh. `replace`: what stands at `name`
     /// holds nothing a fresh log does not; otherwise nothing may stand there.
     fn start_fresh(&mut self, logs: &Dir, name: &str, replace: bool) -> Result<()> {
-        let header = log::file_header(self.log_version(), &self.locked.header.vault_id, &self.device.id());
+        let header = log::file_header(
+            self.log_version(),
+            &self.locked.header.vault_id,
+            &self.device.id(),
+        );
         let tmp = crate::fsx::temp_name(name)?;
         let mut file = logs.create_new(&tmp)?;
         let written = file.write_all(&header).and_then(|()| file.sync_all());
@@ -286,7 +289,10 @@ impl UnlockedVault {
                 return Ok((dir, to));
             }
         }
-        Err(VaultError::corrupt(dir.path(), "no free name in quarantine"))
+        Err(VaultError::corrupt(
+            dir.path(),
+            "no free name in quarantine",
+        ))
     }
 
     /// Copies a torn tail of the own log into quarantine, then cuts it off.
@@ -305,7 +311,11 @@ impl UnlockedVault {
             .take((r.len - r.valid_len) as u64)
             .read_to_end(&mut tail)
             .map_err(io)?;
-        let name = format!("{}.torn-at-{}", log::log_name(&self.device.id()), r.valid_len);
+        let name = format!(
+            "{}.torn-at-{}",
+            log::log_name(&self.device.id()),
+            r.valid_len
+        );
         let (dir, to) = self.quarantine_place(root, &name)?;
         dir.write_atomic(&to, &tail)?;
         file.set_len(r.valid_len as u64).map_err(io)?;
@@ -314,7 +324,10 @@ impl UnlockedVault {
         warnings.push(Warning::Quarantined {
             from: path.to_path_buf(),
             to: dir.join(&to),
-            why: format!("a partly written record after byte {} (a crash mid-write)", r.valid_len),
+            why: format!(
+                "a partly written record after byte {} (a crash mid-write)",
+                r.valid_len
+            ),
         });
         Ok(())
     }
@@ -424,7 +437,9 @@ impl UnlockedVault {
             (None, _) => false,
         };
         if moved {
-            tracing::warn!("this device's log was moved or replaced while open; adopting what is there now");
+            tracing::warn!(
+                "this device's log was moved or replaced while open; adopting what is there now"
+            );
             let path = self.own.as_ref().map(|o| o.path().to_path_buf());
             if let Some(p) = path {
                 self.cursors.remove(&p);

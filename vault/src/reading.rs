@@ -81,6 +81,9 @@ impl Cursor {
     }
 }
 
+/// The `logs/` folder, the logs in it, and warnings for anything else there.
+pub(super) type Listing = (Dir, Vec<LogFile>, Vec<Warning>);
+
 /// What reading this device's own log found, for [`UnlockedVault::adopt_own_log`].
 #[derive(Debug, Clone, Default)]
 pub(super) struct OwnReading {
@@ -119,7 +122,7 @@ struct Outcome {
 impl UnlockedVault {
     /// The logs in `logs/`, sorted, and warnings for anything else there.
     /// `Ok(None)` when there is no `logs/` folder yet.
-    pub(super) fn list_logs(&self) -> Result<Option<(Dir, Vec<LogFile>, Vec<Warning>)>> {
+    pub(super) fn list_logs(&self) -> Result<Option<Listing>> {
         let root = crate::vault::root_dir(&self.locked.dir)?;
         let Some(dir) = root.sub(log::LOGS)? else {
             return Ok(None);
@@ -354,7 +357,7 @@ impl UnlockedVault {
                     out.last_seq = out.last_seq.max(rec.seq);
                     out.authentic.push(n);
                     self.clock = self.clock.max(rec.clock);
-                    self.merge(device, rec.clock, rec.item, item);
+                    self.merge(device, rec.clock, rec.item, item.map(|i| *i));
                 }
             }
             out.end = rec.offset + log::frame_len(rec);
@@ -436,7 +439,7 @@ impl UnlockedVault {
 
     fn open_one(&self, device: &DeviceId, rec: &RawRecord) -> Opened {
         match self.open_record(device, rec) {
-            Ok(item) => Opened::Ok(item),
+            Ok(item) => Opened::Ok(item.map(Box::new)),
             Err(RecordError::Newer) => Opened::Newer,
             Err(RecordError::Failed) => Opened::Failed,
         }
@@ -475,7 +478,10 @@ impl UnlockedVault {
         self.open_record(device, rec).map_err(|_| {
             VaultError::corrupt(
                 path,
-                format!("record {} at byte {} failed authentication", rec.seq, rec.offset),
+                format!(
+                    "record {} at byte {} failed authentication",
+                    rec.seq, rec.offset
+                ),
             )
         })
     }
@@ -491,7 +497,7 @@ pub(super) enum RecordError {
 }
 
 enum Opened {
-    Ok(Option<Item>),
+    Ok(Option<Box<Item>>),
     Newer,
     Failed,
 }

@@ -37,8 +37,8 @@ pub use maintenance::{CompactReport, VerifyReport};
 use merge::Entry;
 use own::OwnLog;
 pub(crate) use own::QUARANTINE;
-use reading::{Cursor, OwnReading};
 pub(crate) use reading::classify;
+use reading::{Cursor, OwnReading};
 
 /// Something worth telling the person that did not stop the vault opening.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,7 +105,11 @@ pub enum Warning {
     HeaderUnverified { path: PathBuf },
     /// `vault.idp` is an older header than this device has authenticated
     /// (from before a password change or key rotation): not used.
-    HeaderRolledBack { path: PathBuf, found: u32, seen: u32 },
+    HeaderRolledBack {
+        path: PathBuf,
+        found: u32,
+        seen: u32,
+    },
     /// `vault.idp` differs from the header of the same key epoch this device
     /// authenticated (altered or damaged): not used.
     HeaderAltered { path: PathBuf },
@@ -186,7 +190,11 @@ impl UnlockedVault {
             warnings: Vec::new(),
         };
         warnings.extend(v.read_logs()?);
-        let own_path = v.locked.dir.join(log::LOGS).join(log::log_name(&v.device.id()));
+        let own_path = v
+            .locked
+            .dir
+            .join(log::LOGS)
+            .join(log::log_name(&v.device.id()));
         let adopted = v.adopt_own_log()?;
         // The own log's trouble was dealt with (or is reported by adoption).
         warnings.retain(|w| {
@@ -490,7 +498,10 @@ impl UnlockedVault {
             .locked
             .rekey(&self.keys, password, key, params, &self.device)?;
         self.keys = VaultKeys::open(&self.locked.header, new_key)?;
-        tracing::info!(epoch = self.keys.epoch(), "the vault has a new key for what is written next");
+        tracing::info!(
+            epoch = self.keys.epoch(),
+            "the vault has a new key for what is written next"
+        );
         if old_version != self.locked.header.version {
             if let Some(own) = self.own.take() {
                 self.cursors.remove(own.path());

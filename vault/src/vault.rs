@@ -64,7 +64,7 @@ pub struct LockedVault {
 pub(crate) enum OnDisk {
     Absent,
     Damaged(VaultError),
-    Found(Header),
+    Found(Box<Header>),
 }
 
 impl LockedVault {
@@ -116,7 +116,7 @@ impl LockedVault {
                 path: dir.to_path_buf(),
             }),
             OnDisk::Damaged(e) => Err(e),
-            OnDisk::Found(h) => Ok(LockedVault::from_header(dir, h)),
+            OnDisk::Found(h) => Ok(LockedVault::from_header(dir, *h)),
         }
     }
 
@@ -141,15 +141,15 @@ impl LockedVault {
             OnDisk::Found(h) if h.vault_id != trusted.vault_id => {
                 // A reset elsewhere (or another vault put here): nothing of
                 // the old vault applies; the new header is used as found.
-                return Ok(LockedVault::from_header(dir, h));
+                return Ok(LockedVault::from_header(dir, *h));
             }
             OnDisk::Found(h) if h.encode() == trusted.encode() => {
-                return Ok(LockedVault::from_header(dir, h));
+                return Ok(LockedVault::from_header(dir, *h));
             }
             OnDisk::Found(h) if newer(&h, &trusted) => {
                 return Ok(LockedVault {
                     dir: dir.to_path_buf(),
-                    header: h,
+                    header: *h,
                     verified: Some(trusted),
                     findings: vec![Warning::HeaderUnverified { path }],
                 });
@@ -380,10 +380,10 @@ pub(crate) fn read_disk(dir: &Path) -> Result<OnDisk> {
     };
     match root.read(HEADER_FILE, MAX_HEADER_FILE) {
         Ok(Some(c)) => match Header::parse(&c.bytes, &path) {
-            Ok(h) => Ok(OnDisk::Found(h)),
-            Err(e @ (VaultError::UnsupportedVersion { .. } | VaultError::KdfOutOfBounds { .. })) => {
-                Ok(OnDisk::Damaged(e))
-            }
+            Ok(h) => Ok(OnDisk::Found(Box::new(h))),
+            Err(
+                e @ (VaultError::UnsupportedVersion { .. } | VaultError::KdfOutOfBounds { .. }),
+            ) => Ok(OnDisk::Damaged(e)),
             Err(VaultError::Corrupt { detail, .. }) => Ok(damaged(detail)),
             Err(e) => Ok(damaged(e.to_string())),
         },

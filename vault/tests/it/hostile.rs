@@ -138,7 +138,10 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 fn lost_bytes(before: &BTreeMap<PathBuf, Vec<u8>>, after: &BTreeMap<PathBuf, Vec<u8>>) -> usize {
     let mut lost = 0;
     for (path, bytes) in before {
-        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        {
             continue;
         }
         let kept = after.values().any(|b| b == bytes)
@@ -197,7 +200,10 @@ fn check_as(w: &World, what: &str, untouched: &[&str], first: bool) -> Option<Un
                 }
             }
             if first && v.len() < w.items.len() {
-                assert!(!v.warnings().is_empty(), "{what}: items missing without a word");
+                assert!(
+                    !v.warnings().is_empty(),
+                    "{what}: items missing without a word"
+                );
             }
             Some(v)
         }
@@ -256,7 +262,9 @@ fn each<T: Sync>(inputs: &[T], case: impl Fn(&T) + Sync) {
 #[test]
 fn every_byte_of_the_header_changed_is_survived_with_the_verified_copy() {
     let w0 = world();
-    let len = std::fs::read(w0.fx.dir.join("vault.idp")).expect("hdr").len();
+    let len = std::fs::read(w0.fx.dir.join("vault.idp"))
+        .expect("hdr")
+        .len();
     let offsets: Vec<usize> = (0..len).collect();
     each(&offsets, |&at| {
         let w = world();
@@ -274,7 +282,10 @@ fn every_byte_of_the_header_changed_is_survived_with_the_verified_copy() {
             "byte {at}: {fresh:?}"
         );
         let v = check(&w, &format!("header byte {at}"), &["a", "b"]).expect("opens");
-        assert!(has(&v, |w| matches!(w, Warning::HeaderRestored { .. })), "byte {at}");
+        assert!(
+            has(&v, |w| matches!(w, Warning::HeaderRestored { .. })),
+            "byte {at}"
+        );
         assert_eq!(v.len(), 5);
     });
 }
@@ -357,7 +368,14 @@ fn foreign_deleted_renamed_and_older_logs_are_reported() {
     put(&w.a_log, &std::fs::read(foreign).expect("read"));
     let v = check(&w, "foreign log at own name", &["b"]).expect("opens");
     assert!(has(&v, |w| matches!(w, Warning::Quarantined { .. })));
-    assert!(has(&v, |w| matches!(w, Warning::Rollback { seen: 3, found: 0, .. })));
+    assert!(has(&v, |w| matches!(
+        w,
+        Warning::Rollback {
+            seen: 3,
+            found: 0,
+            ..
+        }
+    )));
 
     for own in [true, false] {
         let name = if own { "own" } else { "other" };
@@ -366,14 +384,23 @@ fn foreign_deleted_renamed_and_older_logs_are_reported() {
         let log = if own { &w.a_log } else { &w.b_log };
         std::fs::remove_file(log).expect("rm");
         let v = check(&w, &format!("{name} log deleted"), &[]).expect("opens");
-        assert!(has(&v, |w| matches!(w, Warning::Rollback { found: 0, .. })), "{name}");
+        assert!(
+            has(&v, |w| matches!(w, Warning::Rollback { found: 0, .. })),
+            "{name}"
+        );
         // Renamed to a dot-file.
         let w = world();
         let log = if own { &w.a_log } else { &w.b_log };
-        let hidden = log.with_file_name(format!(".{}", log.file_name().expect("n").to_string_lossy()));
+        let hidden = log.with_file_name(format!(
+            ".{}",
+            log.file_name().expect("n").to_string_lossy()
+        ));
         std::fs::rename(log, &hidden).expect("mv");
         let v = check(&w, &format!("{name} log hidden"), &[]).expect("opens");
-        assert!(has(&v, |w| matches!(w, Warning::Rollback { found: 0, .. })), "{name}");
+        assert!(
+            has(&v, |w| matches!(w, Warning::Rollback { found: 0, .. })),
+            "{name}"
+        );
         assert!(hidden.exists());
         // Replaced by an older copy of itself.
         let w = world();
@@ -388,7 +415,10 @@ fn foreign_deleted_renamed_and_older_logs_are_reported() {
         put(log, &old);
         let v = check(&w, &format!("{name} log rolled back"), &[]).expect("opens");
         assert!(
-            has(&v, |w| matches!(w, Warning::Rollback { found, seen, .. } if found < seen)),
+            has(
+                &v,
+                |w| matches!(w, Warning::Rollback { found, seen, .. } if found < seen)
+            ),
             "{name}: {:?}",
             v.warnings()
         );
@@ -399,8 +429,12 @@ fn foreign_deleted_renamed_and_older_logs_are_reported() {
 fn links_and_fifos_are_never_followed() {
     type Plant = fn(&World, &Path);
     let plants: [(&str, Plant); 4] = [
-        ("a link to a file outside", |w, at| symlink(&w.outside, at).expect("ln")),
-        ("a link to /dev/zero", |_, at| symlink("/dev/zero", at).expect("ln")),
+        ("a link to a file outside", |w, at| {
+            symlink(&w.outside, at).expect("ln")
+        }),
+        ("a link to /dev/zero", |_, at| {
+            symlink("/dev/zero", at).expect("ln")
+        }),
         ("a link to a FIFO", |w, at| {
             let fifo = w.fx.tmp.path().join("fifo-outside");
             if !fifo.exists() {
@@ -416,15 +450,22 @@ fn links_and_fifos_are_never_followed() {
         std::fs::remove_file(&w.a_log).expect("rm");
         plant(&w, &w.a_log);
         let mut v = check(&w, &format!("own log: {what}"), &["b"]).expect("opens");
-        assert!(has(&v, |w| matches!(w, Warning::Quarantined { .. })), "{what}");
-        v.add(login("after", "pw-after")).expect("writes go to a fresh log");
+        assert!(
+            has(&v, |w| matches!(w, Warning::Quarantined { .. })),
+            "{what}"
+        );
+        v.add(login("after", "pw-after"))
+            .expect("writes go to a fresh log");
         assert!(std::fs::symlink_metadata(&w.a_log).expect("log").is_file());
         // In place of another device's log: reported, left alone.
         let w = world();
         std::fs::remove_file(&w.b_log).expect("rm");
         plant(&w, &w.b_log);
         let v = check(&w, &format!("other log: {what}"), &["a"]).expect("opens");
-        assert!(has(&v, |w| matches!(w, Warning::Unreadable { .. })), "{what}");
+        assert!(
+            has(&v, |w| matches!(w, Warning::Unreadable { .. })),
+            "{what}"
+        );
         assert!(!std::fs::symlink_metadata(&w.b_log).expect("kept").is_file());
         // In place of the header: this device's verified copy is put back.
         let w = world();
@@ -436,13 +477,19 @@ fn links_and_fifos_are_never_followed() {
             Err(VaultError::HeaderDamaged { .. })
         ));
         let v = check(&w, &format!("header: {what}"), &["a", "b"]).expect("opens");
-        assert!(has(&v, |w| matches!(w, Warning::HeaderRestored { .. })), "{what}");
+        assert!(
+            has(&v, |w| matches!(w, Warning::HeaderRestored { .. })),
+            "{what}"
+        );
         // In place of the logs folder: refused, naming it.
         let w = world();
         let logs = w.fx.dir.join("logs");
         std::fs::rename(&logs, w.fx.dir.join("logs-moved")).expect("mv");
         plant(&w, &logs);
-        assert!(check(&w, &format!("logs folder: {what}"), &[]).is_none(), "{what}");
+        assert!(
+            check(&w, &format!("logs folder: {what}"), &[]).is_none(),
+            "{what}"
+        );
     }
 }
 
@@ -461,22 +508,34 @@ fn an_older_header_restored_after_a_password_change_or_rotation_is_refused() {
             w.fx.key.clone()
         };
         let pw = if rotate { &w.fx.password } else { &new_pw };
-        a.add(login("after", "written after the re-key")).expect("add");
+        a.add(login("after", "written after the re-key"))
+            .expect("add");
         drop(a);
         put(&w.fx.dir.join("vault.idp"), &old_header);
 
         // This device refuses the older header and opens with its own copy.
         let locked = LockedVault::open_for(&w.fx.dir, &w.fx.device("a")).expect("open");
         assert!(
-            locked
-                .findings()
-                .iter()
-                .any(|f| matches!(f, Warning::HeaderRolledBack { found: 1, seen: 2, .. })),
+            locked.findings().iter().any(|f| matches!(
+                f,
+                Warning::HeaderRolledBack {
+                    found: 1,
+                    seen: 2,
+                    ..
+                }
+            )),
             "{:?}",
             locked.findings()
         );
-        assert!(locked.unlock(&w.fx.password, &w.fx.key, &w.fx.device("a")).is_err() || rotate);
-        let v = locked.unlock(pw, &key, &w.fx.device("a")).expect("verified copy");
+        assert!(
+            locked
+                .unlock(&w.fx.password, &w.fx.key, &w.fx.device("a"))
+                .is_err()
+                || rotate
+        );
+        let v = locked
+            .unlock(pw, &key, &w.fx.device("a"))
+            .expect("verified copy");
         assert_eq!(v.len(), 6);
         drop(v);
 
@@ -491,7 +550,11 @@ fn an_older_header_restored_after_a_password_change_or_rotation_is_refused() {
         }
         let snoop = LockedVault::open(&snooper_dir)
             .expect("open")
-            .unlock(&w.fx.password, &w.fx.key, &Device::load_or_create(&w.fx.tmp.path().join("snooper")).expect("dev"))
+            .unlock(
+                &w.fx.password,
+                &w.fx.key,
+                &Device::load_or_create(&w.fx.tmp.path().join("snooper")).expect("dev"),
+            )
             .expect("the old header still opens the old items");
         assert!(snoop.find_by_name("after").is_empty(), "rotate={rotate}");
         assert!(snoop.items().all(|i| i.name != "after"));
@@ -501,7 +564,9 @@ fn an_older_header_restored_after_a_password_change_or_rotation_is_refused() {
 #[test]
 fn a_read_only_vault_opens_for_reading() {
     if !rustix::process::geteuid().is_root() {
-        eprintln!("a_read_only_vault_opens_for_reading: needs root to mount a tmpfs; run as root (CI does)");
+        eprintln!(
+            "a_read_only_vault_opens_for_reading: needs root to mount a tmpfs; run as root (CI does)"
+        );
         return;
     }
     let w = world();
@@ -555,8 +620,13 @@ fn a_log_renamed_away_while_open_is_noticed_and_writing_goes_on() {
     let before = std::fs::read(&w.a_log).expect("read");
     std::fs::rename(&w.a_log, &conflict).expect("sync tool renames");
     put(&w.a_log, &before);
-    a.add(login("next", "pw-next")).expect("write after the rename");
-    assert_eq!(std::fs::read(&conflict).expect("conflict"), before, "the renamed file is not written");
+    a.add(login("next", "pw-next"))
+        .expect("write after the rename");
+    assert_eq!(
+        std::fs::read(&conflict).expect("conflict"),
+        before,
+        "the renamed file is not written"
+    );
     drop(a);
     let v = w.fx.unlock(&w.fx.device("b"));
     assert!(!v.find_by_name("next").is_empty());

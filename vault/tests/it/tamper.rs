@@ -156,7 +156,11 @@ fn flips_in_another_device_log_keep_every_record_that_authenticates() {
             v.warnings()
         );
         drop(v);
-        assert_eq!(std::fs::read(&log).expect("read"), flip(&good, bit), "another device's log is never changed");
+        assert_eq!(
+            std::fs::read(&log).expect("read"),
+            flip(&good, bit),
+            "another device's log is never changed"
+        );
     }
 }
 

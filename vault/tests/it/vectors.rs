@@ -142,8 +142,8 @@ fn a_version_1_vault_is_upgraded_by_its_first_rotation_across_two_devices() {
         u16::from_le_bytes([b[8], b[9]])
     };
     let log_version = |d: &Device| {
-        let b = std::fs::read(dir.join("logs").join(format!("{}.log", d.id().to_hex())))
-            .expect("log");
+        let b =
+            std::fs::read(dir.join("logs").join(format!("{}.log", d.id().to_hex()))).expect("log");
         b[7]
     };
     let (a_dev, b_dev) = (dev("a"), dev("b"));
@@ -158,7 +158,11 @@ fn a_version_1_vault_is_upgraded_by_its_first_rotation_across_two_devices() {
     let from_b = b
         .add(idp_vault::Item::new(ItemKind::Note, "written by b in v1"))
         .expect("add");
-    assert_eq!((header_version(), log_version(&b_dev)), (1, 1), "no upgrade before a re-key");
+    assert_eq!(
+        (header_version(), log_version(&b_dev)),
+        (1, 1),
+        "no upgrade before a re-key"
+    );
 
     let new_key = a.rotate_key(&pw).expect("rotate");
     assert_eq!(header_version(), 2);
@@ -172,7 +176,10 @@ fn a_version_1_vault_is_upgraded_by_its_first_rotation_across_two_devices() {
     // b, still on the old key and a version 1 log, hears of the new header
     // (authenticated by its key) and stops writing.
     let warnings = b.refresh().expect("refresh");
-    assert!(warnings.contains(&idp_vault::Warning::KeyRotatedElsewhere), "{warnings:?}");
+    assert!(
+        warnings.contains(&idp_vault::Warning::KeyRotatedElsewhere),
+        "{warnings:?}"
+    );
     assert!(b.key_changed());
     assert_eq!(log_version(&b_dev), 1);
     drop(b);
