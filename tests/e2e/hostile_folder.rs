@@ -46,12 +46,10 @@ fn vault(w: &World) -> PathBuf {
     w.path("data/idp/vault")
 }
 
+/// This device's log, named by its device id.
 fn own_log(w: &World) -> PathBuf {
-    std::fs::read_dir(vault(w).join("logs"))
-        .expect("logs")
-        .map(|e| e.expect("entry").path())
-        .find(|p| p.extension().is_some_and(|e| e == "log"))
-        .expect("own log")
+    let id = std::fs::read_to_string(w.path("state/idp/device-id")).expect("device id");
+    vault(w).join("logs").join(format!("{}.log", id.trim()))
 }
 
 #[test]
