@@ -58,6 +58,10 @@ pub enum Command {
     /// Add an item.
     Add(AddArgs),
     /// Print an item's secret (its password by default).
+    ///
+    /// To a pipe or a file the value is written exactly as stored, with one
+    /// newline. On a terminal, control characters other than newline and
+    /// tab are shown escaped, and a note on stderr says so.
     Get(GetArgs),
     /// Put an item's secret on the clipboard (its password by default).
     ///
@@ -389,7 +393,7 @@ pub struct ItemFields {
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    /// Item name.
+    /// Item name: at most 1024 bytes, no control characters.
     pub name: String,
     #[command(flatten)]
     pub fields: ItemFields,
@@ -402,7 +406,7 @@ pub struct AddArgs {
 pub struct EditArgs {
     /// Item name or id.
     pub name: String,
-    /// Rename the item.
+    /// Rename the item (at most 1024 bytes, no control characters).
     #[arg(long, value_name = "NEW")]
     pub rename: Option<String>,
     #[command(flatten)]
@@ -455,8 +459,9 @@ pub enum ClipboardBackend {
 pub struct ClipboardHoldArgs {
     #[arg(long, value_enum)]
     pub backend: ClipboardBackend,
-    /// Seconds before the clipboard is cleared.
-    #[arg(long)]
+    /// Seconds before the clipboard is cleared (at most a day, as in
+    /// config.toml).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=idp_proto::config::MAX_CLIPBOARD.as_secs()))]
     pub clear_after: u64,
 }
 

@@ -15,7 +15,18 @@
 //!   with its owner gone the clipboard is empty.
 //!
 //! So the clipboard is cleared only while it still holds that value, without
-//! ever reading it back.
+//! ever reading it back. The tool is started with a parent-death signal
+//! (see `parent_death`): a holder killed before its time takes the tool,
+//! and so the secret, off the clipboard with it.
+//!
+//! Clipboard managers that keep a history (Klipper, cliphist with a filter,
+//! KDE Connect) skip content that is also offered under the target
+//! `x-kde-passwordManagerHint` with the value `secret`, as KeePassXC offers
+//! it. Neither tool can offer it next to the text: xclip serves exactly one
+//! `-target` per process, and a second xclip taking the selection replaces
+//! the first; wl-copy (2.1) offers one MIME type, plus the plain-text
+//! aliases when that type is `text/...`. So `idp copy` offers plain text
+//! only, and the README says to keep idp out of a clipboard history.
 
 use std::io::Write as _;
 use std::process::Stdio;
@@ -191,8 +202,9 @@ fn say(line: &str) {
 async fn start(backend: Backend, env: &mut Env) -> Result<Child, CliError> {
     let secret = env.stdin.rest()?;
     let program = backend.program().0;
-    let mut tool = backend
-        .command()
+    let mut command = backend.command();
+    crate::parent_death::terminate_with_parent(&mut command);
+    let mut tool = command
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

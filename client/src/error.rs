@@ -5,6 +5,7 @@ use std::fmt;
 use std::process::ExitCode;
 
 use idp_proto::ProtoError;
+use idp_proto::text::shown;
 
 /// Exit codes, as listed in `idp --help` (`cli::EXIT_CODES`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,11 +41,13 @@ impl CliError {
     }
 }
 
+/// Messages quote names and paths from the vault and its folder, so they
+/// are shown with control and direction characters escaped.
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "idp: {}", self.message)?;
+        write!(f, "idp: {}", shown(&self.message))?;
         if let Some(next) = &self.next {
-            write!(f, "\nidp: next: {next}")?;
+            write!(f, "\nidp: next: {}", shown(next))?;
         }
         Ok(())
     }
@@ -91,5 +94,21 @@ impl From<std::io::Error> for CliError {
             message: format!("cannot write the output: {e}"),
             next: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_quoting_vault_names_are_shown_escaped() {
+        let e = CliError::from(ProtoError::Invalid {
+            reason: "cannot use \x1b[2Jbank\r\u{202e}".into(),
+        });
+        let text = e.to_string();
+        assert!(text.starts_with("idp: cannot use \\x1b[2Jbank\\r\\u{202e}\nidp: next: "));
+        assert_eq!(text.matches('\n').count(), 1, "{text:?}");
+        assert!(!text.contains('\x1b') && !text.contains('\r'));
     }
 }

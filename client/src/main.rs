@@ -4,7 +4,9 @@
 //! `idp-agent`, starting it when none answers. Output is for people unless
 //! `--json` asks for scripts; errors say what to do next and exit with the
 //! codes listed in `cli::EXIT_CODES`.
-#![forbid(unsafe_code)]
+//!
+//! No `unsafe` except in `parent_death`, one hook between fork and exec
+//! (the workspace denies `unsafe_code` everywhere else).
 
 mod cli;
 mod clipboard;
@@ -12,6 +14,7 @@ mod commands;
 mod connect;
 mod error;
 mod output;
+mod parent_death;
 mod prompt;
 
 use std::process::ExitCode;

@@ -1,11 +1,30 @@
 //! Writing results: human text by default, JSON for scripts. A closed pipe
 //! (`idp list | head -1`) ends output quietly.
+//!
+//! Every text that came from the vault or its folder (names, usernames,
+//! URLs, paths, notices, file names) goes through [`shown`] or [`name`]
+//! before it is printed for a person, so control and direction characters
+//! reach the terminal as visible escapes (see `idp_proto::text`). JSON
+//! escapes them as JSON does. A value printed on purpose ([`value`]) is
+//! written byte for byte unless stdout is a terminal.
 
-use std::io::{ErrorKind, Write};
+use std::io::{ErrorKind, IsTerminal, Write};
 
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 use crate::error::{CliError, Exit};
+
+pub use idp_proto::text::{clipped, shown};
+
+/// Most characters of an item name shown in a one-line message.
+const NAME_SHOWN: usize = 200;
+
+/// An item name (or another one-line text from the vault) as shown in a
+/// message: escaped, and cut if very long.
+pub fn name(text: &str) -> std::borrow::Cow<'_, str> {
+    clipped(text, NAME_SHOWN)
+}
 
 /// Writes `text` and a newline to stdout.
 pub fn line(text: &str) -> Result<(), CliError> {
@@ -13,6 +32,29 @@ pub fn line(text: &str) -> Result<(), CliError> {
     match writeln!(out, "{text}").and_then(|()| out.flush()) {
         Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
         r => r.map_err(CliError::from),
+    }
+}
+
+/// Writes a value a person asked for (`idp get`): byte for byte to a pipe or
+/// a file, as `pass` and `rbw` do, so `idp get x | cmd` sees exactly what is
+/// stored. On a terminal, control and direction characters other than LF
+/// and TAB are shown escaped, so a stored value cannot drive the terminal,
+/// and a note on stderr says so and how to get the exact bytes.
+pub fn value(text: &str) -> Result<(), CliError> {
+    if !std::io::stdout().is_terminal() {
+        return line(text);
+    }
+    match idp_proto::text::multiline(text) {
+        std::borrow::Cow::Borrowed(t) => line(t),
+        std::borrow::Cow::Owned(escaped) => {
+            let escaped = Zeroizing::new(escaped);
+            line(&escaped)?;
+            eprintln!(
+                "idp: the value holds control characters, shown escaped (such as \\x1b) on this \
+                 terminal; pipe it (`idp get NAME | ...`) or use `idp copy` for the exact bytes"
+            );
+            Ok(())
+        }
     }
 }
 

@@ -15,7 +15,7 @@
 #![forbid(unsafe_code)]
 
 use std::fs::OpenOptions;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -124,8 +124,11 @@ async fn start_agent() -> Result<(), ConnectError> {
         .map_err(|e| agent_error(e.to_string()))?
         .join("agent.log");
     if let Some(dir) = log_path.parent() {
+        // 0700, as the agent makes it: it holds the agent's log and the
+        // device's identity.
         std::fs::DirBuilder::new()
             .recursive(true)
+            .mode(0o700)
             .create(dir)
             .map_err(|e| agent_error(format!("cannot create {}: {e}", dir.display())))?;
     }

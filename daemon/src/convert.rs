@@ -162,7 +162,12 @@ pub fn kdf_to_wire(k: KdfParams) -> KdfSettings {
 
 /// The wire error for a vault error. Crypto failures stay as vague as the
 /// vault made them; the rest keep the vault's own advice.
+///
+/// Every operation's vault error passes through here, so this is where the
+/// agent logs what went wrong with the folder: the CLI's advice for these
+/// errors points at the agent's log.
 pub fn vault_error(e: VaultError) -> ProtoError {
+    log_folder_failure(&e);
     match e {
         VaultError::NoVault { path } => ProtoError::NoVault {
             dir: path.display().to_string(),
@@ -181,6 +186,36 @@ pub fn vault_error(e: VaultError) -> ProtoError {
         other => ProtoError::Vault {
             message: other.to_string(),
         },
+    }
+}
+
+/// Logs a failure to read or write the vault folder, with the file and the
+/// operating system's error (a full disk, a read-only or immutable file).
+/// Paths and OS errors only: no item data reaches these variants.
+fn log_folder_failure(e: &VaultError) {
+    match e {
+        VaultError::Io { path, source } => tracing::error!(
+            file = %path.display(),
+            error = %source,
+            "a vault file could not be read or written"
+        ),
+        VaultError::LogBusy { path } => tracing::error!(
+            file = %path.display(),
+            "this device's log is in use by another idp process"
+        ),
+        VaultError::Corrupt { path, detail } => tracing::warn!(
+            file = %path.display(),
+            detail = %detail,
+            "a vault file is damaged"
+        ),
+        _ => {}
+    }
+}
+
+/// The wire error for a name refused at `add` or `edit`.
+pub fn name_error(e: idp_vault::NameError) -> ProtoError {
+    ProtoError::Invalid {
+        reason: e.to_string(),
     }
 }
 

@@ -185,7 +185,8 @@ fn judge(st: &AgentState, key: &ClientKey) -> Known {
         Vault::None => return Known::Unchecked,
     };
     match matched {
-        KeyMatch::Current => Known::Current,
+        // A key of a newer header not yet verified: the unlock verifies it.
+        KeyMatch::Current | KeyMatch::Unverified => Known::Current,
         KeyMatch::Stale { .. } | KeyMatch::Foreign => Known::Stale,
     }
 }

@@ -1,33 +1,68 @@
-//! The agent's socket: where it lives, who may reach it, one agent per user.
+//! The agent's socket: where it lives, who may reach it, one agent per
+//! socket.
 //!
 //! The socket sits in a folder that is the user's own and mode 0700 (made so
 //! if needed; refused if another user owns it, as could happen with the
-//! `/tmp` fallback). An exclusive `flock` on `agent.lock` in that folder
-//! makes a second agent exit cleanly, and lets the one holding it remove a
-//! socket file left by a crash without racing another agent. The socket is
-//! bound under umask 177 so it is 0600 from the moment it exists.
+//! `/tmp` fallback). An exclusive `flock` on `agent.lock` beside the socket
+//! keeps one agent per socket, and lets the one holding it remove a socket
+//! file left by a crash without racing another agent. The socket is bound
+//! under umask 177 so it is 0600 from the moment it exists.
 //!
-//! Under systemd the listening socket is passed in (`LISTEN_FDS`) and used
-//! as is.
+//! Under systemd the listening socket is passed in (`LISTEN_FDS`) and served
+//! as is, wherever it is: its own path (read from the socket, never
+//! computed from the environment, which `systemd-socket-activate` does not
+//! pass) decides where the lock goes, so an agent serving another socket
+//! never stands in the way.
+//!
+//! A lock held while nothing answers on the socket belongs to an agent on
+//! its way out (orphaned, or stopping): the new agent waits for it rather
+//! than giving up, so that `idp` can start a fresh agent at once.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use rustix::fs::{FlockOperation, Mode, flock};
+use rustix::net::{AddressFamily, SocketAddrUnix, SocketFlags, SocketType};
+
+/// How long a new agent waits for the lock of an agent that no longer
+/// answers: longer than an orphaned agent takes to notice and exit.
+const LOCK_WAIT: Duration = Duration::from_secs(15);
 
 /// A socket ready to accept on.
 #[derive(Debug)]
 pub struct Bound {
     pub listener: UnixListener,
     pub path: PathBuf,
+    /// The socket file's device and inode when the agent started serving:
+    /// another file at `path` means another agent took the name over.
+    pub file: FileId,
     /// `false` when systemd owns the socket file.
     pub ours: bool,
     /// Held for the agent's lifetime; released by the kernel on exit.
     _lock: File,
+}
+
+/// A file's device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+impl FileId {
+    /// The identity of whatever is at `path` now (not following a symlink).
+    pub fn of(path: &Path) -> io::Result<FileId> {
+        let meta = fs::symlink_metadata(path)?;
+        Ok(FileId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        })
+    }
 }
 
 /// Either a socket, or the news that another agent already serves it.
@@ -68,37 +103,17 @@ pub fn ensure_private_dir(dir: &Path, uid: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Takes the one-agent lock and returns the socket to serve.
+/// Serves the socket systemd passed, else takes the one-agent lock for
+/// `socket` and binds it.
 pub fn listen(socket: &Path, uid: u32) -> anyhow::Result<Listen> {
+    if let Some(bound) = passed()? {
+        return Ok(Listen::Bound(bound));
+    }
     let dir = socket.parent().context("the socket path has no folder")?;
     ensure_private_dir(dir, uid)?;
-    let lock_path = dir.join("agent.lock");
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&lock_path)
-        .with_context(|| format!("cannot open {}", lock_path.display()))?;
-    match flock(&lock, FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => {}
-        Err(rustix::io::Errno::WOULDBLOCK) => return Ok(Listen::AlreadyRunning),
-        Err(e) => return Err(io::Error::from(e)).context("cannot lock agent.lock"),
-    }
-
-    let mut fds = listenfd::ListenFd::from_env();
-    if let Some(listener) = fds
-        .take_unix_listener(0)
-        .context("LISTEN_FDS is set but fd 3 is not a Unix socket")?
-    {
-        return Ok(Listen::Bound(Bound {
-            listener,
-            path: socket.to_path_buf(),
-            ours: false,
-            _lock: lock,
-        }));
-    }
-
+    let Some(lock) = take_lock(dir, Some(socket))? else {
+        return Ok(Listen::AlreadyRunning);
+    };
     match fs::remove_file(socket) {
         Ok(()) => tracing::info!(path = %socket.display(), "replaced a stale socket"),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -110,18 +125,117 @@ pub fn listen(socket: &Path, uid: u32) -> anyhow::Result<Listen> {
     let bound = UnixListener::bind(socket);
     rustix::process::umask(old);
     let listener = bound.with_context(|| format!("cannot listen on {}", socket.display()))?;
+    let file = FileId::of(socket).with_context(|| format!("cannot read {}", socket.display()))?;
     Ok(Listen::Bound(Bound {
         listener,
         path: socket.to_path_buf(),
+        file,
         ours: true,
         _lock: lock,
     }))
 }
 
+/// The socket systemd passed (`LISTEN_FDS`), with the lock beside it.
+fn passed() -> anyhow::Result<Option<Bound>> {
+    let mut fds = listenfd::ListenFd::from_env();
+    let Some(listener) = fds
+        .take_unix_listener(0)
+        .context("LISTEN_FDS is set but fd 3 is not a Unix socket")?
+    else {
+        return Ok(None);
+    };
+    let addr = listener
+        .local_addr()
+        .context("cannot read the passed socket's address")?;
+    let Some(path) = addr.as_pathname() else {
+        bail!(
+            "the socket passed in LISTEN_FDS has no file path: idp-agent serves a socket file \
+             only (ListenStream=%t/idp/agent.sock, as in idp-agent.socket)"
+        );
+    };
+    let path = path.to_path_buf();
+    let dir = path.parent().context("the passed socket has no folder")?;
+    // Nothing else can serve this socket: wait for an agent on its way out.
+    let lock = take_lock(dir, None)?.context("the agent lock was not taken")?;
+    let file = FileId::of(&path)
+        .with_context(|| format!("cannot read the passed socket {}", path.display()))?;
+    Ok(Some(Bound {
+        listener,
+        path,
+        file,
+        ours: false,
+        _lock: lock,
+    }))
+}
+
+/// Takes `agent.lock` in `dir`. While another process holds it: `None` as
+/// soon as `socket` answers (another agent serves it), else wait for the
+/// holder to exit, up to [`LOCK_WAIT`].
+fn take_lock(dir: &Path, socket: Option<&Path>) -> anyhow::Result<Option<File>> {
+    let lock_path = dir.join("agent.lock");
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    let start = Instant::now();
+    let mut said = false;
+    loop {
+        match flock(&lock, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(Some(lock)),
+            Err(rustix::io::Errno::WOULDBLOCK) => {}
+            Err(e) => return Err(io::Error::from(e)).context("cannot lock agent.lock"),
+        }
+        if socket.is_some_and(answers) {
+            return Ok(None);
+        }
+        if start.elapsed() > LOCK_WAIT {
+            bail!(
+                "{} is held by a process that serves no socket there: stop the old idp-agent \
+                 (`fuser {}` shows it), then start again",
+                lock_path.display(),
+                lock_path.display()
+            );
+        }
+        if !said {
+            tracing::info!(
+                lock = %lock_path.display(),
+                "waiting for the previous agent to exit"
+            );
+            said = true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `true` when a process listens on the socket at `path`. A full backlog
+/// (`EAGAIN`) counts as listening; the connection is never used.
+fn answers(path: &Path) -> bool {
+    let Ok(addr) = SocketAddrUnix::new(path) else {
+        return false;
+    };
+    let Ok(fd) = rustix::net::socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
+        None,
+    ) else {
+        return false;
+    };
+    matches!(
+        rustix::net::connect(&fd, &addr),
+        Ok(()) | Err(rustix::io::Errno::AGAIN)
+    )
+}
+
 impl Bound {
-    /// Removes the socket file on a clean exit, when it is ours.
+    /// Removes the socket file on a clean exit, when it is ours and still
+    /// the one we bound (not one a newer agent put in its place).
     pub fn remove(&self) {
-        if self.ours {
+        if self.ours && FileId::of(&self.path).is_ok_and(|id| id == self.file) {
             let _ = fs::remove_file(&self.path);
         }
     }

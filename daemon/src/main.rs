@@ -6,10 +6,12 @@
 //! the actor thread takes the vault state, the tokio runtime serves
 //! connections, and readiness is reported (to systemd through
 //! `NOTIFY_SOCKET`, and to `idp` on stdout with `--ready-stdout`). SIGTERM,
-//! SIGINT and a stop of the actor all lead to one shutdown path: lock, wipe,
-//! remove the socket, exit 0.
+//! SIGINT, an orphaned agent (its socket or folders gone, see [`orphan`])
+//! and a stop of the accept loop all lead to one shutdown path: lock, wipe,
+//! remove the socket if it is still ours, exit 0.
 
 mod actor;
+mod connections;
 mod convert;
 mod folder_watch;
 mod harden;
@@ -21,6 +23,7 @@ mod logind;
 mod notice;
 mod notices;
 mod ops;
+mod orphan;
 mod server;
 mod snapshot;
 mod state;
@@ -61,7 +64,8 @@ fn main() -> ExitCode {
     let args = Args::parse();
     logging::init();
     hardening.report();
-    match run(args) {
+    let connection_cap = connections::cap(hardening.open_files);
+    match run(args, connection_cap) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -79,7 +83,7 @@ fn load_config() -> anyhow::Result<Config> {
     }
 }
 
-fn run(args: Args) -> anyhow::Result<()> {
+fn run(args: Args, connection_cap: usize) -> anyhow::Result<()> {
     let config = load_config()?;
     let vault_dir = match args.vault.or(config.vault_dir) {
         Some(d) => d,
@@ -96,6 +100,11 @@ fn run(args: Args) -> anyhow::Result<()> {
             );
             return Ok(());
         }
+    };
+    let orphan = orphan::Watch {
+        socket: bound.path.clone(),
+        socket_file: bound.file,
+        vault_parent: vault_dir.parent().map(PathBuf::from),
     };
     let device = Device::load_or_create(&paths::state_dir()?)
         .context("cannot load this device's identity")?;
@@ -122,8 +131,8 @@ fn run(args: Args) -> anyhow::Result<()> {
         device,
         timers,
         throttle,
-        changed_tx,
-        published.clone(),
+        (changed_tx, published.clone()),
+        notices.clone(),
     );
     let (actor, actor_thread) = actor::spawn(st).context("cannot start the vault thread")?;
     // Not joined: it blocks on the folder's events and ends with the process.
@@ -135,6 +144,8 @@ fn run(args: Args) -> anyhow::Result<()> {
         changed: changed_rx,
         published,
         downloads: config.downloads,
+        orphan,
+        connection_cap,
     };
 
     // One thread moves bytes; the vault work runs on the actor's thread. A
@@ -160,6 +171,8 @@ struct Services {
     changed: tokio::sync::watch::Receiver<u64>,
     published: snapshot::Published,
     downloads: idp_proto::config::DownloadsConfig,
+    orphan: orphan::Watch,
+    connection_cap: usize,
 }
 
 async fn serve(
@@ -182,7 +195,8 @@ async fn serve(
         changed: services.changed.clone(),
         published: services.published,
     };
-    let accept = tokio::spawn(server::accept_loop(listener, conn, uid));
+    let registry = connections::Registry::new(services.connection_cap);
+    let accept = tokio::spawn(server::accept_loop(listener, conn, uid, registry));
     tokio::spawn(keyring::follow(
         services.actor.clone(),
         services.keyring.clone(),
@@ -215,6 +229,9 @@ async fn serve(
         _ = sigterm.recv() => tracing::info!("SIGTERM: locking and stopping"),
         _ = sigint.recv() => tracing::info!("SIGINT: locking and stopping"),
         r = accept => tracing::error!(result = ?r, "the accept loop stopped"),
+        why = services.orphan.orphaned() => tracing::warn!(
+            "{why}: no client can reach this agent any more; locking and stopping"
+        ),
     }
     let _ = sd_notify::notify(false, &[sd_notify::NotifyState::Stopping]);
     Ok(())

@@ -14,7 +14,38 @@ const CURRENT_STATE: &[&str] = &[
     "ignored_file",
     "old_vault_log",
     "refresh_failed",
+    "unreadable_file",
+    "damaged_log",
+    "log_header_damaged",
+    "newer_key",
+    "read_only",
+    "header_unverified",
+    "header_rolled_back",
+    "header_altered",
+    "header_damaged",
 ];
+
+/// Kinds worth a desktop notification when they first appear: something
+/// was lost, moved, refused or changed underneath the person.
+const ALERTS: &[&str] = &[
+    "rollback",
+    "damaged_log",
+    "quarantined",
+    "repaired",
+    "read_only",
+    "header_rolled_back",
+    "header_altered",
+    "header_damaged",
+    "header_restored",
+    "key_rotated_elsewhere",
+    "password_changed_elsewhere",
+    "vault_reset_elsewhere",
+];
+
+/// Whether `n` deserves a desktop notification when it first appears.
+pub fn is_alert(n: &Notice) -> bool {
+    ALERTS.contains(&n.kind.as_str())
+}
 
 pub fn notice(kind: &str, message: impl Into<String>) -> Notice {
     Notice {
@@ -34,12 +65,14 @@ pub fn from_warning(w: &Warning) -> Notice {
             device,
             seen,
             found,
+            now,
         } => notice(
             "rollback",
             format!(
-                "rollback: device {device}'s log went back from record {seen} to {found}, an \
-                 older copy replaced it (a backup restore or a sync fault); check that device, \
-                 then copy its newest log back"
+                "rollback: device {device}'s log went back from record {seen} to {found} \
+                 ({now}): an older copy replaced it, or it was cut, deleted or renamed (a \
+                 backup restore, a sync fault, or tampering); what was read before is kept \
+                 while unlocked; check that device and its sync tool's history"
             ),
         ),
         Warning::TornTail { path } => notice(
@@ -67,12 +100,13 @@ pub fn from_warning(w: &Warning) -> Notice {
         ),
         Warning::KeyRotatedElsewhere => notice(
             "key_rotated_elsewhere",
-            "another device made a new client key: this device's key no longer opens the vault; \
-             after locking, unlock with the new emergency kit",
+            "another device made a new client key (and vault key): this device locked; unlock \
+             with the new emergency kit (`idp unlock --kit FILE`) and your password",
         ),
         Warning::PasswordChangedElsewhere => notice(
             "password_changed_elsewhere",
-            "the password was changed on another device: the next unlock needs the new one",
+            "the password was changed on another device (with a new vault key): this device \
+             locked; unlock with the new password",
         ),
         Warning::OldVaultLog { path } => notice(
             "old_vault_log",
@@ -80,6 +114,109 @@ pub fn from_warning(w: &Warning) -> Notice {
                 "{} belongs to the vault as it was before a reset and was not read; delete it",
                 path.display()
             ),
+        ),
+        Warning::Unreadable { path, reason } => notice(
+            "unreadable_file",
+            format!("{} was not read: {reason}", path.display()),
+        ),
+        Warning::Damaged { path, detail, read } => notice(
+            "damaged_log",
+            format!(
+                "{} is damaged ({detail}); its {read} records that authenticate were read and \
+                 nothing was changed; restore it from its device or your sync tool's history",
+                path.display()
+            ),
+        ),
+        Warning::LogHeaderDamaged { path } => notice(
+            "log_header_damaged",
+            format!(
+                "{} has a damaged file header, but its records authenticate and were read; \
+                 its device repairs it when it next unlocks",
+                path.display()
+            ),
+        ),
+        Warning::NewerKey { path } => notice(
+            "newer_key",
+            format!(
+                "{} holds records sealed under a newer vault key (a password change or key \
+                 rotation on another device whose vault.idp has not arrived yet); they are \
+                 read once it arrives and this device unlocks again",
+                path.display()
+            ),
+        ),
+        Warning::Quarantined { from, to, why } => notice(
+            "quarantined",
+            format!(
+                "{} was moved to {} ({why}); nothing was deleted",
+                from.display(),
+                to.display()
+            ),
+        ),
+        Warning::Repaired { path, kept } => notice(
+            "repaired",
+            format!(
+                "this device's log {} was rebuilt from its {kept} records that authenticate; \
+                 the damaged original is in quarantine",
+                path.display()
+            ),
+        ),
+        Warning::ReadOnly { path } => notice(
+            "read_only",
+            format!(
+                "the vault folder {} is read-only: the vault is open for reading, and changes \
+                 are refused until it is writable again",
+                path.display()
+            ),
+        ),
+        Warning::HeaderUnverified { path } => notice(
+            "header_unverified",
+            format!(
+                "{} changed since this device last verified it (a password change or key \
+                 rotation on another device?); it is checked at the next unlock, and until \
+                 then this device trusts its verified copy",
+                path.display()
+            ),
+        ),
+        Warning::HeaderRolledBack { path, found, seen } => notice(
+            "header_rolled_back",
+            format!(
+                "{} is an older vault header (key generation {found}; this device verified \
+                 {seen}), from before a password change or key rotation: it is not used; this \
+                 device keeps using its verified copy and puts it back at its next unlock",
+                path.display()
+            ),
+        ),
+        Warning::HeaderAltered { path } => notice(
+            "header_altered",
+            format!(
+                "{} differs from the header this device verified for the same key \
+                 generation (altered or damaged): it is not used; this device keeps its \
+                 verified copy and puts it back at its next unlock",
+                path.display()
+            ),
+        ),
+        Warning::HeaderDamaged { path, detail } => notice(
+            "header_damaged",
+            format!(
+                "the vault header {} is damaged ({detail}): this device uses its verified copy \
+                 and puts it back at its next unlock",
+                path.display()
+            ),
+        ),
+        Warning::HeaderRestored { path, moved } => notice(
+            "header_restored",
+            match moved {
+                Some(m) => format!(
+                    "{} was put back from this device's verified copy; what stood there was \
+                     moved to {}",
+                    path.display(),
+                    m.display()
+                ),
+                None => format!(
+                    "{} was missing and was put back from this device's verified copy",
+                    path.display()
+                ),
+            },
         ),
         other => notice("other", format!("{other:?}")),
     }

@@ -4,7 +4,9 @@
 //! a byte is read from it; a refused peer is logged and dropped. Accepted
 //! connections get a tarpc channel over the capped framing of `idp_proto`,
 //! and every call becomes a job for the actor. A client that hangs up, or
-//! sends a frame over the cap, ends only its own connection.
+//! sends a frame over the cap, ends only its own connection. How many
+//! connections may be open, and how long they may stay silent, is
+//! [`crate::connections`]' business.
 
 use std::time::{Duration, Instant};
 
@@ -21,6 +23,7 @@ use tarpc::server::{BaseChannel, Channel};
 use tokio::sync::watch;
 
 use crate::actor::ActorHandle;
+use crate::connections::{Burst, Registry, WatchedCodec};
 use crate::keyring::{self, Keyring};
 use crate::ops;
 use crate::snapshot::Published;
@@ -319,17 +322,45 @@ impl Connection {
 }
 
 /// Accepts connections until the task is dropped.
-pub async fn accept_loop(listener: socket::Listener, conn: Connection, uid: u32) {
+pub async fn accept_loop(
+    listener: socket::Listener,
+    conn: Connection,
+    uid: u32,
+    registry: Registry,
+) {
+    let mut failures = Burst::default();
+    let mut refusals = Burst::default();
     loop {
         let stream = match socket::accept(&listener).await {
             Ok(stream) => stream,
             Err(e) => {
-                // Out of file descriptors and the like: back off, keep going.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                if failures.failed(Instant::now()) {
+                    tracing::warn!(
+                        error = %e,
+                        "accept failed; retrying, and counting further failures until they stop \
+                         for 10 s"
+                    );
+                }
+                // Out of descriptors: close the longest-quiet connection to
+                // make room, and retry as soon as it is gone. Otherwise back
+                // off.
+                let out_of_files = matches!(
+                    e.raw_os_error(),
+                    Some(code) if code == rustix::io::Errno::MFILE.raw_os_error()
+                        || code == rustix::io::Errno::NFILE.raw_os_error()
+                );
+                let pause = if out_of_files && registry.evict_one() {
+                    Duration::from_millis(5)
+                } else {
+                    Duration::from_millis(100)
+                };
+                tokio::time::sleep(pause).await;
                 continue;
             }
         };
+        if let Some(n) = failures.succeeded(Instant::now()) {
+            tracing::info!(failures = n, "accepting connections again");
+        }
         match socket::peer(&stream) {
             Ok((peer_uid, _)) if peer_uid == uid => {}
             Ok((peer_uid, peer_pid)) => {
@@ -345,17 +376,41 @@ pub async fn accept_loop(listener: socket::Listener, conn: Connection, uid: u32)
                 continue;
             }
         }
+        let Some(slot) = registry.admit() else {
+            if refusals.failed(Instant::now()) {
+                tracing::warn!(
+                    "refused a connection: every open connection has a call in progress"
+                );
+            }
+            continue;
+        };
+        if let Some(n) = refusals.succeeded(Instant::now()) {
+            tracing::info!(refused = n, "admitting connections again");
+        }
         let conn = conn.clone();
         tokio::spawn(async move {
-            let transport = framing::transport(stream);
+            let watched = slot.conn.clone();
+            let transport = framing::transport_with(stream, WatchedCodec::new(watched.clone()));
             // A connection's calls run concurrently inside its own task (a
             // long-poll `watch` must not hold up the calls behind it), without
             // a task spawn and a thread hop per call.
-            BaseChannel::with_defaults(transport)
+            let calls = watched.clone();
+            let serve = BaseChannel::with_defaults(transport)
                 .execute(conn.serve())
-                .for_each_concurrent(None, |call| call)
-                .await;
-            tracing::debug!("client disconnected");
+                .for_each_concurrent(None, move |call| {
+                    let in_progress = calls.call();
+                    async move {
+                        call.await;
+                        drop(in_progress);
+                    }
+                });
+            tokio::select! {
+                () = serve => tracing::debug!("client disconnected"),
+                why = watched.expired() => tracing::debug!(?why, "closed a connection"),
+            }
+            // Dropping the transport here frees its buffers with the
+            // connection; the slot goes last.
+            drop(slot);
         });
     }
 }

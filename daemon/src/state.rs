@@ -22,6 +22,7 @@ use tokio::sync::watch;
 use zeroize::Zeroizing;
 
 use crate::keyring::KeyView;
+use crate::notice::Notices;
 use crate::snapshot::Published;
 use crate::throttle::Throttle;
 use crate::timeout::{LockReason, LockTimers};
@@ -50,6 +51,12 @@ pub struct AgentState {
     /// What was noticed about the vault folder, for `status` and
     /// `vault info`; cleared when this device unlocks or makes a vault.
     pub notices: Vec<Notice>,
+    /// Why the vault in the folder cannot be used at all, when that is so.
+    pub damaged: Option<String>,
+    /// Desktop notifications for what the person must hear of at once, and
+    /// what was already shown (so a refresh does not show it again).
+    alerts: Notices,
+    alerted: Vec<Notice>,
     /// An export file being received for `import`.
     pub upload: Option<Upload>,
     /// A prepared plaintext export being read by `export_read`.
@@ -65,8 +72,8 @@ impl AgentState {
         device: Device,
         timers: LockTimers,
         throttle: Throttle,
-        changed: watch::Sender<u64>,
-        published: Published,
+        (changed, published): (watch::Sender<u64>, Published),
+        alerts: Notices,
     ) -> Self {
         let mut st = Self {
             vault_dir,
@@ -77,6 +84,9 @@ impl AgentState {
             throttle,
             item_count: 0,
             notices: Vec::new(),
+            damaged: None,
+            alerts,
+            alerted: Vec::new(),
             upload: None,
             export: None,
             generation: 0,
@@ -118,14 +128,42 @@ impl AgentState {
         if !matches!(self.vault, Vault::None) {
             return;
         }
-        match LockedVault::open(&self.vault_dir) {
+        match LockedVault::open_for(&self.vault_dir, &self.device) {
             Ok(v) => {
                 tracing::info!(vault = %v.info().vault_id, "vault found, locked");
+                for f in v.findings() {
+                    self.notice(crate::notices::from_warning(f));
+                }
+                self.damaged = None;
                 self.vault = Vault::Locked(v);
                 self.bump();
             }
-            Err(VaultError::NoVault { .. }) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot read the vault header"),
+            Err(VaultError::NoVault { .. }) => {
+                if self.damaged.take().is_some() {
+                    self.bump();
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                if self.damaged.as_ref() != Some(&message) {
+                    tracing::warn!(error = %e, "the vault header cannot be used");
+                    self.notice(crate::notices::notice("header_damaged", message.clone()));
+                    self.damaged = Some(message);
+                    self.bump();
+                }
+            }
+        }
+    }
+
+    /// The error for a request that needs a vault while there is none.
+    pub fn no_vault(&self) -> ProtoError {
+        match &self.damaged {
+            Some(message) => ProtoError::Vault {
+                message: message.clone(),
+            },
+            None => ProtoError::NoVault {
+                dir: self.vault_dir.display().to_string(),
+            },
         }
     }
 
@@ -133,6 +171,9 @@ impl AgentState {
     /// as a use for the idle timer.
     pub fn unlocked(&mut self) -> Result<&mut UnlockedVault, ProtoError> {
         self.notice_vault();
+        if matches!(self.vault, Vault::None) {
+            return Err(self.no_vault());
+        }
         match &mut self.vault {
             Vault::Unlocked(v) => {
                 self.timers.touch(Instant::now());
@@ -145,11 +186,19 @@ impl AgentState {
         }
     }
 
-    /// Adds `notice` unless the same one is there.
+    /// Adds `notice` unless the same one is there; what the person must hear
+    /// of at once also goes to the desktop, once.
     pub fn notice(&mut self, notice: Notice) {
-        if !self.notices.contains(&notice) {
-            self.notices.push(notice);
+        if self.notices.contains(&notice) {
+            return;
         }
+        tracing::warn!(kind = %notice.kind, message = %notice.message, "vault folder notice");
+        if crate::notices::is_alert(&notice) && !self.alerted.contains(&notice) {
+            self.alerts
+                .send("idp-vault: check your vault folder", &notice.message);
+            self.alerted.push(notice.clone());
+        }
+        self.notices.push(notice);
     }
 
     /// Counts the items again after a change of their number.

@@ -19,6 +19,9 @@ pub enum LockReason {
     Sleep,
     /// logind asked the session to lock its screen.
     ScreenLock,
+    /// Another device changed the password or rotated the key: the vault
+    /// key changed, and the next unlock takes the new one.
+    KeyChanged,
 }
 
 #[derive(Debug)]

@@ -21,13 +21,22 @@
 //! clear = "30s"     # `idp copy` clears the clipboard after this long
 //! ```
 //!
-//! Durations are a number followed by `s`, `m` or `h`. Unknown keys are
-//! refused so that a typo does not silently keep a default.
+//! Durations are a number followed by `s`, `m`, `h` or `d`. Each has a
+//! ceiling ([`MAX_LOCK`] for the lock timers, [`MAX_CLIPBOARD`] for the
+//! clipboard), so that no timer computed from the file can overflow; a
+//! longer value is refused with the ceiling named. Unknown keys are refused
+//! so that a typo does not silently keep a default.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+/// Longest `lock.idle` and `lock.max`: 30 days.
+pub const MAX_LOCK: Duration = Duration::from_secs(30 * 86_400);
+
+/// Longest `clipboard.clear`: one day.
+pub const MAX_CLIPBOARD: Duration = Duration::from_secs(86_400);
 
 /// The parsed file; every field has a default.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
@@ -137,19 +146,32 @@ impl Config {
     /// Parses the text of config.toml.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let cfg: Config = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
-        if cfg.lock.idle.is_zero() || cfg.lock.max.is_zero() {
-            return Err(ConfigError("lock timers must be longer than 0 s".into()));
-        }
-        if cfg.clipboard.clear.is_zero() {
-            return Err(ConfigError(
-                "clipboard.clear must be longer than 0 s".into(),
-            ));
+        for (key, value, max, what) in [
+            ("lock.idle", cfg.lock.idle, MAX_LOCK, "30 days (720h)"),
+            ("lock.max", cfg.lock.max, MAX_LOCK, "30 days (720h)"),
+            (
+                "clipboard.clear",
+                cfg.clipboard.clear,
+                MAX_CLIPBOARD,
+                "1 day (24h)",
+            ),
+        ] {
+            if value.is_zero() {
+                return Err(ConfigError(format!("{key} must be longer than 0 s")));
+            }
+            if value > max {
+                return Err(ConfigError(format!(
+                    "{key} is {} s, longer than the most allowed, {what}: choose a shorter time",
+                    value.as_secs()
+                )));
+            }
         }
         Ok(cfg)
     }
 }
 
-/// Parses `90s`, `15m`, `12h`.
+/// Parses `90s`, `15m`, `12h`, `7d`; `None` for anything else, and for a
+/// number of seconds that does not fit in 64 bits.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let unit = text.chars().last()?;
@@ -157,6 +179,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         's' => 1,
         'm' => 60,
         'h' => 3600,
+        'd' => 86_400,
         _ => return None,
     };
     let n: u64 = text[..text.len() - 1].trim().parse().ok()?;
@@ -171,7 +194,10 @@ mod duration {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let s = String::deserialize(d)?;
         super::parse_duration(&s).ok_or_else(|| {
-            de::Error::custom(format!("{s:?} is not a duration such as 90s, 15m, 12h"))
+            de::Error::custom(format!(
+                "{s:?} is not a duration such as 90s, 15m, 12h or 7d (at most 30 days for \
+                 the lock timers, 1 day for the clipboard)"
+            ))
         })
     }
 }
@@ -230,5 +256,28 @@ mod tests {
         assert!(Config::parse("[lock]\nidle = \"0s\"\n").is_err());
         assert_eq!(parse_duration("15m"), Some(Duration::from_secs(900)));
         assert_eq!(parse_duration("x"), None);
+        assert_eq!(parse_duration("2d"), Some(Duration::from_secs(172_800)));
+        assert_eq!(parse_duration("é"), None);
+    }
+
+    #[test]
+    fn durations_beyond_the_ceilings_are_refused_not_panicking() {
+        for text in [
+            "[lock]\nidle = \"999999999999h\"\n",
+            "[lock]\nmax = \"31d\"\n",
+            "[lock]\nidle = \"2592001s\"\n",
+            "[clipboard]\nclear = \"25h\"\n",
+        ] {
+            let e = Config::parse(text).expect_err(text).to_string();
+            assert!(e.contains("longer than the most allowed"), "{e}");
+        }
+        // Beyond 64 bits of seconds: not a duration at all.
+        let e = Config::parse("[lock]\nidle = \"99999999999999999999h\"\n").expect_err("huge");
+        assert!(e.to_string().contains("not a duration"), "{e}");
+        let c =
+            Config::parse("[lock]\nidle = \"30d\"\nmax = \"720h\"\n[clipboard]\nclear = \"1d\"\n")
+                .expect("the ceilings themselves are allowed");
+        assert_eq!(c.lock.max, MAX_LOCK);
+        assert_eq!(c.clipboard.clear, MAX_CLIPBOARD);
     }
 }

@@ -23,6 +23,7 @@ pub mod framing;
 pub mod paths;
 mod secret;
 pub mod socket;
+pub mod text;
 mod types;
 
 pub use error::ProtoError;

@@ -19,6 +19,10 @@ pub struct Hello {
 pub enum State {
     /// No vault in the vault folder: `idp init` creates one.
     NoVault,
+    /// The vault folder holds a vault whose header cannot be used (damaged,
+    /// missing beside device logs, or of a newer format) and this device has
+    /// no verified copy of it: the notices say what to do. `idp init` refuses.
+    Damaged,
     /// A vault exists and is locked. `key_known` tells whether unlocking
     /// needs only the password or the client key too.
     Locked { key_known: bool },
@@ -235,7 +239,10 @@ pub struct Notice {
     /// A stable word for scripts: `rollback`, `torn_tail`, `conflict_copy`,
     /// `ignored_file`, `old_vault_log`, `key_rotated_elsewhere`,
     /// `password_changed_elsewhere`, `vault_reset_elsewhere`,
-    /// `stale_cached_key`, `refresh_failed`.
+    /// `stale_cached_key`, `refresh_failed`, `unreadable_file`,
+    /// `damaged_log`, `log_header_damaged`, `newer_key`, `quarantined`,
+    /// `repaired`, `read_only`, `header_unverified`, `header_rolled_back`,
+    /// `header_altered`, `header_damaged`, `header_restored`.
     pub kind: String,
     /// One sentence for a person, with what to do.
     pub message: String,
@@ -288,6 +295,9 @@ pub struct VaultDetails {
     pub conflict_copies: Vec<String>,
     pub temp_files: Vec<String>,
     pub other_files: Vec<String>,
+    /// What was moved into the vault folder's quarantine, never deleted.
+    #[serde(default)]
+    pub quarantined: Vec<String>,
     pub notices: Vec<Notice>,
 }
 

@@ -256,3 +256,101 @@ fn copy_works_on_wayland_too() {
         sway.paste().is_none()
     });
 }
+
+/// The pid of the `idp clipboard-hold` serving `display`.
+fn holder_pid(display: &str) -> i32 {
+    let env = format!("DISPLAY={display}\0");
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains("clipboard-hold")
+            && String::from_utf8_lossy(&environ).contains(&env)
+        {
+            return pid;
+        }
+    }
+    panic!("no clipboard holder for {display}");
+}
+
+/// The pids of the running children of `parent`.
+fn children(parent: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if let Some((ppid, state)) = ppid_and_state(pid)
+            && ppid == parent
+            && state != 'Z'
+        {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// The parent and state of `pid` from /proc/PID/stat, `None` once gone.
+fn ppid_and_state(pid: i32) -> Option<(i32, char)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) S ppid ...": comm may hold spaces, so split after ')'.
+    let mut rest = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = rest.next()?.chars().next()?;
+    Some((rest.next()?.parse().ok()?, state))
+}
+
+#[test]
+fn killing_the_holder_clears_the_clipboard() {
+    let x = Xvfb::start();
+    let w = world_with_item(&x, "5m");
+    w.idp(&["copy", "github"], "").ok();
+    assert_eq!(paste(&x).as_deref(), Some(SECRET));
+    let holder = holder_pid(&x.display);
+    let tools = children(holder);
+    assert_eq!(tools.len(), 1, "the holder runs one clipboard tool");
+    let killed = Instant::now();
+    signal(holder, rustix::process::Signal::KILL);
+    // The kernel's parent-death signal stops xclip at once: no paste is
+    // needed to make it notice (a paste would end it through its closed
+    // stderr pipe anyway, which proves nothing).
+    w.wait_for(3, "the clipboard tool stops after the holder died", || {
+        ppid_and_state(tools[0]).is_none_or(|(_, state)| state == 'Z')
+    });
+    println!(
+        "the tool stopped {:?} after the holder was killed",
+        killed.elapsed()
+    );
+    assert_eq!(
+        paste(&x),
+        None,
+        "the clipboard is empty minutes before its time"
+    );
+}
+
+#[test]
+fn durations_beyond_their_ceiling_are_refused_by_idp_and_the_agent() {
+    let w = World::new();
+    for (text, key) in [
+        ("[lock]\nidle = \"999999999999h\"\n", "lock.idle"),
+        ("[lock]\nmax = \"31d\"\n", "lock.max"),
+        ("[clipboard]\nclear = \"2d\"\n", "clipboard.clear"),
+    ] {
+        w.config(text);
+        let err = w.idp(&["status"], "").fails(1);
+        assert!(
+            err.contains(&format!("{key} is")) && err.contains("longer than the most allowed"),
+            "{err}"
+        );
+        let mut agent = Command::new(w.bins.join("idp-agent"));
+        w.envs(&mut agent);
+        let out = agent.stdin(Stdio::null()).output().expect("idp-agent");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(101), "the agent panicked: {said}");
+        assert!(!out.status.success(), "the agent started: {said}");
+        assert!(said.contains("longer than the most allowed"), "{said}");
+    }
+    w.config("[lock]\nidle = \"30d\"\nmax = \"30d\"\n[clipboard]\nclear = \"24h\"\n");
+    w.idp(&["status"], "").ok();
+}

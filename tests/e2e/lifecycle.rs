@@ -223,29 +223,58 @@ fn second_agent_exits_cleanly() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("another agent already serves"));
 }
 
-#[test]
-fn systemd_socket_activation_and_readiness() {
+/// `systemd-socket-activate` passes the agent only `LISTEN_*` and the
+/// variables named with `-E`, as a user manager passes only its own
+/// environment: everything the agent may use is given here explicitly, so
+/// that it can never fall back to the paths of the user running the tests.
+/// `runtime_dir` is the agent's `XDG_RUNTIME_DIR`.
+fn socket_activate(
+    w: &World,
+    socket: &std::path::Path,
+    runtime_dir: &std::path::Path,
+) -> Option<std::process::Child> {
     let activate = std::path::Path::new("/usr/bin/systemd-socket-activate");
     if !activate.exists() {
         eprintln!("systemd-socket-activate missing: skipped");
-        return;
+        return None;
     }
-    let w = World::new();
-    std::fs::create_dir_all(w.path("run/idp")).expect("mkdir");
     let mut c = std::process::Command::new(activate);
     w.envs(&mut c);
-    c.arg("-l")
-        .arg(w.socket())
+    c.arg("-l").arg(socket);
+    for var in [
+        "PATH",
+        "HOME",
+        "XDG_CONFIG_HOME",
+        "XDG_DATA_HOME",
+        "XDG_STATE_HOME",
+        "IDP_LOG",
+    ]
+    .into_iter()
+    .chain(w.env.iter().map(|(k, _)| k.as_str()))
+    {
+        c.arg("-E").arg(var);
+    }
+    c.arg(format!("-EXDG_RUNTIME_DIR={}", runtime_dir.display()))
         .arg(w.bins.join("idp-agent"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
     let activator = c.spawn().expect("systemd-socket-activate");
     for _ in 0..200 {
-        if w.socket().exists() {
+        if socket.exists() {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    Some(activator)
+}
+
+#[test]
+fn systemd_socket_activation_and_readiness() {
+    let w = World::new();
+    std::fs::create_dir_all(w.path("run/idp")).expect("mkdir");
+    let Some(activator) = socket_activate(&w, &w.socket(), &w.path("run")) else {
+        return;
+    };
     // The first connection starts the agent on the passed socket.
     assert!(w.idp(&["status"], "").ok().contains("idp init"));
     let pid = w.agent_pid();
@@ -256,7 +285,48 @@ fn systemd_socket_activation_and_readiness() {
     );
     signal(pid, rustix::process::Signal::TERM);
     let out = activator.wait_with_output().expect("wait");
-    assert!(out.status.success());
+    assert!(out.status.success(), "{out:?}");
     // The socket belongs to the activator: the agent leaves it in place.
     assert!(w.socket().exists());
+}
+
+/// An agent given a socket serves that socket, with its lock beside it,
+/// even when its environment points at a folder where another agent runs
+/// (as `scripts/run`'s agent at the fallback path did to the tests).
+#[test]
+fn socket_activation_serves_the_passed_socket_whatever_runs_elsewhere() {
+    let elsewhere = World::new();
+    let other_pid = elsewhere.agent_pid();
+
+    let w = World::new();
+    std::fs::create_dir_all(w.path("run/idp")).expect("mkdir");
+    // The activated agent's XDG_RUNTIME_DIR is the other agent's.
+    let Some(activator) = socket_activate(&w, &w.socket(), &elsewhere.path("run")) else {
+        return;
+    };
+    let status = w.idp(&["status"], "");
+    assert!(status.ok().contains("idp init"), "{}", status.stderr());
+    let pid = w.agent_pid();
+    assert_eq!(pid, activator.id() as i32);
+    assert_ne!(pid, other_pid);
+    assert!(
+        w.path("run/idp/agent.lock").exists(),
+        "the lock sits beside the socket"
+    );
+    assert_eq!(
+        elsewhere.agent_pid(),
+        other_pid,
+        "the other agent still serves"
+    );
+    w.init("pw");
+    w.idp(&["add", "a", "--password-stdin"], "secret-a\n").ok();
+    assert_eq!(w.idp(&["get", "a"], "").ok().trim(), "secret-a");
+
+    signal(pid, rustix::process::Signal::TERM);
+    let out = activator.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("another agent"),
+        "{out:?}"
+    );
 }

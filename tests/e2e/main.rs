@@ -3,20 +3,25 @@
 
 mod bus;
 mod clipboard;
+mod connections;
 mod crash;
 mod harness;
 mod hostile_downloads;
+mod hostile_folder;
 mod keyring;
 mod kit;
 mod lifecycle;
 mod logind;
+mod orphan;
 mod protocol;
 mod sandbox;
 mod security;
 mod session;
 mod snapshots;
 mod sync;
+mod terminal_safety;
 mod throttle;
 mod tray;
 mod units;
 mod vault_cmds;
+mod write_failures;

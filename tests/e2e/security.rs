@@ -300,3 +300,35 @@ fn agent_memory_is_closed_to_its_own_user() {
         "{out:?}"
     );
 }
+
+/// The agent `idp` starts on demand hardens itself as far as an
+/// unprivileged process can: no new privileges, no core dumps, umask 077,
+/// and its descriptor limit raised so the connection cap sits far below it.
+#[test]
+fn on_demand_agent_hardens_itself() {
+    let w = World::new();
+    let pid = w.agent_pid();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    assert!(status.contains("NoNewPrivs:\t1"), "{status}");
+    assert!(status.contains("Umask:\t0077"), "{status}");
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).expect("limits");
+    let fields = |name: &str| -> Vec<String> {
+        limits
+            .lines()
+            .find(|l| l.starts_with(name))
+            .map(|l| {
+                l[name.len()..]
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let core = fields("Max core file size");
+    assert_eq!(&core[..2], ["0", "0"], "{limits}");
+    let files = fields("Max open files");
+    assert_eq!(
+        files[0], files[1],
+        "soft limit raised to the hard one: {limits}"
+    );
+}

@@ -147,7 +147,10 @@ async fn show_key(pin: &Path) -> Result<(), String> {
         Ok(Err(e)) => return Err(explain(&e)),
         Err(e) => return Err(e.to_string()),
     };
-    let mut message = Zeroizing::new(format!("Client key of the vault {}:\n\n", m.vault_name));
+    let mut message = Zeroizing::new(format!(
+        "Client key of the vault {}:\n\n",
+        idp_proto::text::shown(&m.vault_name)
+    ));
     for (i, c) in m.key.expose().chars().enumerate() {
         if i > 0 && i % 6 == 0 {
             message.push('-');

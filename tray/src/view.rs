@@ -32,7 +32,7 @@ impl Agent {
         match self {
             Agent::Connecting | Agent::Down(_) => Look::NoAgent,
             Agent::Up(s, _) => match s.state {
-                State::NoVault => Look::NoVault,
+                State::NoVault | State::Damaged => Look::NoVault,
                 State::Locked { key_known: true } => Look::Locked,
                 State::Locked { key_known: false } => Look::KeyUnknown,
                 State::Unlocked => Look::Unlocked,
@@ -58,6 +58,7 @@ impl Agent {
             Agent::Down(_) => "agent not running".to_owned(),
             Agent::Up(s, _) => match s.state {
                 State::NoVault => "no vault".to_owned(),
+                State::Damaged => "vault header damaged".to_owned(),
                 State::Locked { key_known: true } => "locked".to_owned(),
                 State::Locked { key_known: false } => "locked, client key needed".to_owned(),
                 State::Unlocked => match s.items {
@@ -76,7 +77,15 @@ impl Agent {
             Agent::Connecting => "Looking for idp-agent.".into(),
             Agent::Down(reason) => format!("{reason}. Trying again."),
             Agent::Up(s, at) => match s.state {
-                State::NoVault => format!("No vault in {}: create one with `idp init`.", s.vault_dir),
+                State::NoVault => format!(
+                    "No vault in {}: create one with `idp init`.",
+                    idp_proto::text::shown(&s.vault_dir)
+                ),
+                State::Damaged => format!(
+                    "The vault header in {} is damaged: restore vault.idp from your sync \
+                     tool's history or another device.",
+                    idp_proto::text::shown(&s.vault_dir)
+                ),
                 State::Locked { key_known: true } => "Unlock asks for your password.".into(),
                 State::Locked { key_known: false } => "This device does not know the client key: \
                      Unlock asks for it (it is on your emergency kit), or drop the kit into Downloads."

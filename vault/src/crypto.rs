@@ -14,6 +14,30 @@ pub(crate) const TAG_LEN: usize = 16;
 
 pub(crate) const INFO_FINGERPRINT: &[u8] = b"idp-vault/v1/key-fingerprint";
 pub(crate) const INFO_CLIENT_KEY: &[u8] = b"idp-vault/v1/client-key";
+pub(crate) const INFO_HEADER_MAC: &[u8] = b"idp-vault/v2/header-mac";
+
+/// HMAC-SHA256 of `data` under a key derived from `key` for header
+/// authentication (HKDF, salted with the vault id).
+pub(crate) fn header_mac(vault_id: &[u8], key: &Key32, data: &[u8]) -> [u8; 32] {
+    use hmac::{KeyInit as _, Mac};
+    let mac_key =
+        Key32::init_with_mut(|out| hkdf_sha256(vault_id, key.bytes(), INFO_HEADER_MAC, out));
+    let mut m = match hmac::Hmac::<Sha256>::new_from_slice(mac_key.bytes()) {
+        Ok(m) => m,
+        // HMAC takes keys of any length; 32 bytes cannot fail.
+        Err(_) => return [0; 32],
+    };
+    m.update(data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&m.finalize().into_bytes());
+    out
+}
+
+/// Compares two byte strings in constant time.
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
+}
 
 /// HKDF-SHA256 extract-and-expand into `out` (at most 8160 bytes).
 pub(crate) fn hkdf_sha256(salt: &[u8], ikm: &[u8], info: &[u8], out: &mut [u8]) {

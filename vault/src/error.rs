@@ -84,6 +84,53 @@ pub enum VaultError {
     VaultReplaced { expected: String, found: String },
 
     #[error(
+        "{path} is {what}, not a plain file: idp-vault never follows links or reads special \
+         files in the vault folder; move it out of the folder (or put the real file in its place)"
+    )]
+    NotPlain { path: PathBuf, what: &'static str },
+
+    #[error(
+        "{path} is too large ({size} bytes; at most {max} are read): move it out of the vault folder"
+    )]
+    TooLarge { path: PathBuf, size: u64, max: u64 },
+
+    #[error(
+        "the vault header {path} is damaged ({detail}): restore vault.idp from your sync tool's \
+         history or copy it from another device; an emergency kit does not help here, and \
+         nothing was changed"
+    )]
+    HeaderDamaged { path: PathBuf, detail: String },
+
+    #[error(
+        "{path} is an older vault header (key generation {found}; this device has seen \
+         {seen}), from before a password change or key rotation: it was not used; restore \
+         the newest vault.idp from another device or your sync tool's history"
+    )]
+    HeaderRolledBack {
+        path: PathBuf,
+        found: u32,
+        seen: u32,
+    },
+
+    #[error(
+        "the vault folder {path} is read-only: the vault is open for reading, and this change \
+         was not made; make the folder writable (or remount it) and try again"
+    )]
+    ReadOnly { path: PathBuf },
+
+    #[error(
+        "the vault was re-keyed {max} times, the most its header can record: export it and \
+         import it into a new vault"
+    )]
+    TooManyRekeys { max: usize },
+
+    #[error(
+        "the vault key was changed on another device (a password change or key rotation): \
+         this change was not made; lock and unlock again with the current password and key"
+    )]
+    KeyChanged,
+
+    #[error(
         "another idp process is using this device's log in {path}: stop it, or use one agent per user"
     )]
     LogBusy { path: PathBuf },

@@ -3,13 +3,13 @@
 //! sync tools left behind (conflicted copies, temporary files, anything
 //! else). Nothing here is secret.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use super::UnlockedVault;
 use super::reading::classify;
-use crate::error::{Result, VaultError};
+use super::{QUARANTINE, UnlockedVault};
+use crate::error::Result;
+use crate::fsx::{Dir, Kind};
 use crate::ids::DeviceId;
 use crate::log;
 use crate::vault::{HEADER_FILE, LockedVault};
@@ -37,6 +37,8 @@ pub struct FolderReport {
     pub temp_files: Vec<PathBuf>,
     /// Anything else, which is left alone.
     pub other_files: Vec<PathBuf>,
+    /// What was moved into quarantine (by any device), never deleted.
+    pub quarantined: Vec<PathBuf>,
 }
 
 fn is_temp(name: &str) -> bool {
@@ -49,26 +51,8 @@ fn is_temp(name: &str) -> bool {
 }
 
 fn modified_ms(path: &Path) -> Option<i64> {
-    let t = fs::metadata(path).ok()?.modified().ok()?;
+    let t = std::fs::symlink_metadata(path).ok()?.modified().ok()?;
     Some(t.duration_since(UNIX_EPOCH).ok()?.as_millis() as i64)
-}
-
-fn listing(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(l) => l,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(VaultError::io(dir, e)),
-    };
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| VaultError::io(dir, e))?;
-        out.push((
-            entry.file_name().to_string_lossy().into_owned(),
-            entry.path(),
-        ));
-    }
-    out.sort();
-    Ok(out)
 }
 
 /// Walks the vault folder in `dir` (the top level and `logs/`); `records`
@@ -76,14 +60,20 @@ fn listing(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
 fn report(
     dir: &Path,
     own: DeviceId,
-    records: impl Fn(DeviceId, &Path) -> u64,
+    records: impl Fn(DeviceId, &Dir, &str) -> u64,
 ) -> Result<FolderReport> {
     let mut r = FolderReport::default();
-    for (name, path) in listing(dir)? {
-        if name == HEADER_FILE || name == "logs" {
+    let Some(root) = Dir::open_root(dir)? else {
+        return Ok(r);
+    };
+    for (name, _) in root.entries()? {
+        let path = root.join(&name);
+        if name == HEADER_FILE || name == log::LOGS {
             continue;
         }
-        if is_temp(&name) {
+        if name == QUARANTINE {
+            r.quarantined = quarantined(&root)?;
+        } else if is_temp(&name) {
             r.temp_files.push(path);
         } else if name.to_ascii_lowercase().contains("conflict") {
             r.conflict_copies.push(path);
@@ -91,14 +81,24 @@ fn report(
             r.other_files.push(path);
         }
     }
-    for (name, path) in listing(&log::logs_dir(dir))? {
+    let logs = match root.sub(log::LOGS) {
+        Ok(Some(l)) => l,
+        Ok(None) => return Ok(r),
+        Err(_) => {
+            r.other_files.push(root.join(log::LOGS));
+            return Ok(r);
+        }
+    };
+    for (name, kind) in logs.entries()? {
+        let path = logs.join(&name);
         match classify(&name) {
-            Some((device, false)) => r.devices.push(DeviceLog {
+            Some((device, false)) if kind == Kind::File => r.devices.push(DeviceLog {
                 device,
-                records: records(device, &path),
+                records: records(device, &logs, &name),
                 modified_ms: modified_ms(&path),
                 this_device: device == own,
             }),
+            Some((_, false)) => r.other_files.push(path),
             Some((_, true)) => r.conflict_copies.push(path),
             None if is_temp(&name) => r.temp_files.push(path),
             None => r.other_files.push(path),
@@ -107,10 +107,28 @@ fn report(
     Ok(r)
 }
 
+/// Everything under `quarantine/<device>/`.
+fn quarantined(root: &Dir) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let Ok(Some(q)) = root.sub(QUARANTINE) else {
+        return Ok(out);
+    };
+    for (device, kind) in q.entries()? {
+        match kind {
+            Kind::Dir => match q.sub(&device) {
+                Ok(Some(d)) => out.extend(d.entries()?.into_iter().map(|(n, _)| d.join(&n))),
+                _ => out.push(q.join(&device)),
+            },
+            _ => out.push(q.join(&device)),
+        }
+    }
+    Ok(out)
+}
+
 impl UnlockedVault {
     /// The vault folder, with each device's writes as read and verified.
     pub fn folder_report(&self) -> Result<FolderReport> {
-        report(&self.locked.dir, self.device.id(), |device, _| {
+        report(&self.locked.dir, self.device.id(), |device, _, _| {
             self.heads.get(&device).copied().unwrap_or(0)
         })
     }
@@ -123,12 +141,14 @@ impl LockedVault {
     /// that does not parse counts 0.
     pub fn folder_report(&self, own: DeviceId) -> Result<FolderReport> {
         let vault = self.header.vault_id;
-        report(&self.dir, own, |device, path| {
-            let Ok(bytes) = fs::read(path) else { return 0 };
-            log::parse(&bytes, path, &vault, &device)
-                .ok()
-                .and_then(|p| p.records.last().map(|r| r.seq))
-                .unwrap_or(0)
+        report(&self.dir, own, |device, logs, name| {
+            let Ok(Some(c)) = logs.read(name, log::MAX_LOG_FILE) else {
+                return 0;
+            };
+            log::parse(&c.bytes, &vault, &device)
+                .records
+                .last()
+                .map_or(0, |r| r.seq)
         })
     }
 }

@@ -29,12 +29,11 @@ pub fn device_log(data: &[u8]) {
     v.copy_from_slice(&data[8..24]);
     d.copy_from_slice(&data[24..40]);
     let (vault, device) = (VaultId::from_bytes(v), DeviceId::from_bytes(d));
-    if let Ok(parsed) = log::parse(data, Path::new("fuzz.log"), &vault, &device) {
-        let cipher = Cipher::new(&Key32::init_with_mut(|k| k.fill(0x42)));
-        for rec in &parsed.records {
-            if let Ok(plain) = cipher.open(&rec.nonce, &rec.aad(&vault, &device), &rec.sealed) {
-                let _ = codec::decode(rec.item, &plain);
-            }
+    let parsed = log::parse(data, &vault, &device);
+    let cipher = Cipher::new(&Key32::init_with_mut(|k| k.fill(0x42)));
+    for rec in &parsed.records {
+        if let Ok(plain) = cipher.open(&rec.nonce, &rec.aad(&vault, &device), &rec.sealed) {
+            let _ = codec::decode(rec.item, &plain);
         }
     }
 }
@@ -88,7 +87,12 @@ mod tests {
                 import(&data);
             }
         }
-        let mut log = log::MAGIC.to_vec();
+        let mut log = log::file_header(
+            log::VERSION,
+            &VaultId::from_bytes([0; 16]),
+            &DeviceId::from_bytes([0; 16]),
+        )[..8]
+            .to_vec();
         log.extend_from_slice(&[0; 32]);
         log.extend_from_slice(&[0xff; 8]);
         device_log(&log);

@@ -14,6 +14,54 @@ pub(crate) mod codec;
 /// Most previous values kept per item; the oldest go first.
 pub const MAX_HISTORY: usize = 50;
 
+/// Longest item name accepted from a person or an import, in bytes.
+pub const MAX_NAME_BYTES: usize = 1024;
+
+/// Why a name is not accepted for a new or renamed item. Items already
+/// stored with such a name (by an older version or another device) still
+/// open, and clients show their names escaped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NameError {
+    #[error("an item needs a name")]
+    Empty,
+    #[error("the name is {len} bytes long; at most {max} are allowed: choose a shorter name", max = MAX_NAME_BYTES)]
+    TooLong { len: usize },
+    #[error(
+        "the name holds a control character ({found}); names cannot hold line breaks, tabs, \
+         escape sequences or text-direction overrides: type it without them"
+    )]
+    Control { found: String },
+}
+
+/// Checks a name given to a new or renamed item: not blank, at most
+/// [`MAX_NAME_BYTES`], and free of control characters (C0, DEL, C1) and of
+/// the invisible text-direction controls (U+061C, U+200E-U+200F,
+/// U+202A-U+202E, U+2066-U+2069) and line separators (U+2028-U+2029),
+/// which could make one name look like another on a terminal.
+pub fn check_name(name: &str) -> Result<(), NameError> {
+    if name.trim().is_empty() {
+        return Err(NameError::Empty);
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(NameError::TooLong { len: name.len() });
+    }
+    if let Some(c) = name.chars().find(|&c| is_control(c)) {
+        return Err(NameError::Control {
+            found: format!("U+{:04X}", c as u32),
+        });
+    }
+    Ok(())
+}
+
+fn is_control(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ItemKind {
     Login,
@@ -200,5 +248,44 @@ impl Needle {
                 .any(|w| w.eq_ignore_ascii_case(n));
         }
         hay.to_lowercase().contains(&self.lower)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_for_length_and_control_characters() {
+        assert_eq!(check_name("github"), Ok(()));
+        assert_eq!(check_name("Bank – 漢字 😀 ، عربي"), Ok(()));
+        assert_eq!(check_name(&"n".repeat(MAX_NAME_BYTES)), Ok(()));
+        assert_eq!(
+            check_name(&"n".repeat(MAX_NAME_BYTES + 1)),
+            Err(NameError::TooLong { len: 1025 })
+        );
+        // 342 three-byte characters are 1,026 bytes: bytes count, not characters.
+        assert!(matches!(
+            check_name(&"€".repeat(342)),
+            Err(NameError::TooLong { .. })
+        ));
+        assert_eq!(check_name("  "), Err(NameError::Empty));
+        for bad in [
+            "a\nb",
+            "a\rb",
+            "a\tb",
+            "\x1b[2J",
+            "a\x7f",
+            "a\u{85}",
+            "evil\u{202e}txt",
+            "a\u{2066}b",
+        ] {
+            assert!(
+                matches!(check_name(bad), Err(NameError::Control { .. })),
+                "{bad:?}"
+            );
+        }
+        let e = check_name("x\x1by").expect_err("refused").to_string();
+        assert!(e.contains("U+001B") && !e.contains('\x1b'), "{e}");
     }
 }

@@ -14,6 +14,7 @@ mod crypto;
 pub mod date;
 mod device;
 mod error;
+mod fsx;
 pub mod fuzz;
 pub mod generate;
 mod header;
@@ -21,6 +22,7 @@ pub mod ids;
 pub mod interchange;
 mod item;
 mod kdf;
+mod keys;
 mod log;
 mod names;
 mod reset;
@@ -34,7 +36,9 @@ pub use device::Device;
 pub use error::VaultError;
 pub use header::{KeyMatch, RetiredKey};
 pub use ids::{DeviceId, ItemId, VaultId};
-pub use item::{HistoryEntry, Item, ItemKind, MAX_HISTORY, SecretField};
+pub use item::{
+    HistoryEntry, Item, ItemKind, MAX_HISTORY, MAX_NAME_BYTES, NameError, SecretField, check_name,
+};
 pub use kdf::KdfParams;
 pub use log::MAX_PLAINTEXT;
 pub use secret::{SecretBytes, SecretString};

@@ -10,15 +10,14 @@
 //! record, as a full unlock would, without running the KDF again.
 
 use std::collections::BTreeMap;
-use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 
 use super::reading::LogFile;
-use super::{Cursor, UnlockedVault, Warning};
+use super::{UnlockedVault, Warning};
 use crate::error::{Result, VaultError};
 use crate::ids::ItemId;
-use crate::log::{self, OwnLog, RawRecord, fsync_dir};
+use crate::log::{self, RawRecord};
+use crate::vault::root_dir;
 
 /// What a compaction did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,13 +41,53 @@ impl UnlockedVault {
     /// the first damaged file and record; the open vault is left as it was.
     pub fn verify(&self) -> Result<VerifyReport> {
         let vault_id = self.locked.header.vault_id;
-        let (logs, mut warnings) = self.list_logs()?;
+        let Some((dir, logs, mut warnings)) = self.list_logs()? else {
+            return Ok(VerifyReport {
+                logs: 0,
+                records: 0,
+                warnings: Vec::new(),
+            });
+        };
         let mut records = 0;
-        for LogFile { device, path, .. } in &logs {
-            let bytes = fs::read(path).map_err(|e| VaultError::io(path, e))?;
-            let parsed = log::parse(&bytes, path, &vault_id, device)?;
+        for LogFile { device, name, .. } in &logs {
+            let path = dir.join(name);
+            let Some(c) = dir.read(name, log::MAX_LOG_FILE)? else {
+                continue;
+            };
+            let parsed = log::parse(&c.bytes, &vault_id, device);
+            let first_opens = parsed
+                .records
+                .first()
+                .is_some_and(|r| self.open_record(device, r).is_ok());
+            if !first_opens && log::file_vault_id(&c.bytes).is_some_and(|id| id != vault_id) {
+                warnings.push(Warning::OldVaultLog { path });
+                continue;
+            }
+            if let Some((offset, what)) = parsed.damage {
+                return Err(VaultError::corrupt(
+                    &path,
+                    format!("{what} at byte {offset}"),
+                ));
+            }
+            if !parsed.header_ok && c.bytes.len() >= log::FILE_HEADER_LEN {
+                return Err(VaultError::corrupt(
+                    &path,
+                    "the log's file header is damaged",
+                ));
+            }
+            let mut last = 0;
             for rec in &parsed.records {
-                self.open_record(device, rec, path)?;
+                self.open_record_at(device, rec, &path)?;
+                if rec.prev != last || rec.seq <= last {
+                    return Err(VaultError::corrupt(
+                        &path,
+                        format!(
+                            "record out of sequence at byte {} (a record is missing or was moved)",
+                            rec.offset
+                        ),
+                    ));
+                }
+                last = rec.seq;
             }
             records += parsed.records.len();
             if parsed.torn {
@@ -62,68 +101,59 @@ impl UnlockedVault {
         })
     }
 
-    /// Rewrites this device's log keeping only each item's newest record.
+    /// Rewrites this device's log keeping only each item's newest record,
+    /// sealed under the current key. Only a log read whole and
+    /// authenticated is rewritten.
     pub fn compact(&mut self) -> Result<CompactReport> {
+        self.ready_own()?;
         let device = self.device.id();
         let vault_id = self.locked.header.vault_id;
-        let path = self.own.path().to_path_buf();
-        let bytes = fs::read(&path).map_err(|e| VaultError::io(&path, e))?;
-        let parsed = log::parse(&bytes, &path, &vault_id, &device)?;
-
+        let root = root_dir(&self.locked.dir)?;
+        let logs = root
+            .sub(log::LOGS)?
+            .ok_or_else(|| VaultError::corrupt(root.join(log::LOGS), "the logs folder is gone"))?;
+        let name = log::log_name(&device);
+        let path = logs.join(&name);
+        let bytes = logs
+            .read(&name, log::MAX_LOG_FILE)?
+            .ok_or_else(|| VaultError::corrupt(&path, "this device's log is gone"))?
+            .bytes;
+        let parsed = log::parse(&bytes, &vault_id, &device);
+        if parsed.damage.is_some() || parsed.torn || !parsed.header_ok {
+            return Err(VaultError::corrupt(
+                &path,
+                "this device's log is damaged; lock and unlock to repair it, then compact",
+            ));
+        }
         let mut newest: BTreeMap<ItemId, &RawRecord> = BTreeMap::new();
         for rec in &parsed.records {
             newest.insert(rec.item, rec);
         }
         let mut keep: Vec<&RawRecord> = newest.into_values().collect();
         keep.sort_by_key(|r| r.seq);
-
-        let mut out = Vec::with_capacity(bytes.len());
-        out.extend_from_slice(&log::file_header(&vault_id, &device));
-        let mut prev = 0u64;
+        let mut records = Vec::with_capacity(keep.len());
         for rec in &keep {
-            let plain = self.open_record(&device, rec, &path)?;
-            let plain = match plain {
-                Some(item) => crate::item::codec::encode(&item),
-                None => zeroize::Zeroizing::new(Vec::new()),
-            };
-            let resealed = RawRecord::seal(
-                &self.cipher,
-                &vault_id,
-                &device,
-                rec.seq,
-                prev,
-                rec.clock,
-                rec.item,
-                rec.op,
-                &plain,
-            )?;
-            out.extend_from_slice(&resealed.frame());
-            prev = rec.seq;
+            let item = self.open_record_at(&device, rec, &path)?;
+            records.push((rec.seq, rec.clock, rec.item, item));
         }
+        let (out, last) = self.encode_log(&device, records)?;
 
-        let dir = log::logs_dir(&self.locked.dir);
-        let tmp = dir.join(format!(".{}.log.compact", device.to_hex()));
-        let io = |e| VaultError::io(&tmp, e);
-        let _ = fs::remove_file(&tmp);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(io)?;
-        file.try_lock()
-            .map_err(|_| VaultError::LogBusy { path: tmp.clone() })?;
+        let tmp = crate::fsx::temp_name(&name)?;
+        let mut file = logs.create_new(&tmp)?;
         if let Err(e) = file.write_all(&out).and_then(|()| file.sync_all()) {
-            let _ = fs::remove_file(&tmp);
-            return Err(io(e));
+            let _ = logs.unlink(&tmp);
+            return Err(VaultError::io(logs.join(&tmp), e));
         }
-        fs::rename(&tmp, &path).map_err(|e| VaultError::io(&path, e))?;
-        fsync_dir(&dir)?;
-        self.own = OwnLog::from_locked(file, path, out.len() as u64);
-        let own = self.own.path().to_path_buf();
+        logs.rename_over(&tmp, &name)?;
+        self.own = Some(super::OwnLog::adopt_file(
+            file,
+            &name,
+            &logs,
+            out.len() as u64,
+        )?);
+        self.own_prev = last;
         self.cursors
-            .insert(own, Cursor::at(&out, out.len(), self.own_seq));
+            .insert(path, super::Cursor::at(&out, out.len(), self.own_seq));
         Ok(CompactReport {
             records_before: parsed.records.len(),
             records_after: keep.len(),

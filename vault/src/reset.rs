@@ -18,33 +18,18 @@
 //! data into the new vault; anything it appends meanwhile goes to a log
 //! of the old vault id, which is skipped in the same way.
 
-use std::fs;
-use std::io::Read;
 use std::path::Path;
 
 use crate::ClientKey;
-use crate::device::{Device, write_atomic};
-use crate::error::{Result, VaultError};
+use crate::device::Device;
+use crate::error::Result;
+use crate::fsx::Dir;
 use crate::ids::VaultId;
 use crate::kdf::KdfParams;
-use crate::log::{self, fsync_dir};
+use crate::log;
 use crate::secret::SecretString;
 use crate::state::UnlockedVault;
-use crate::vault::{HEADER_FILE, LockedVault, fresh_header, prepare_new};
-
-/// The vault id a log file names in its header, if it has a whole one.
-pub(crate) fn log_vault_id(bytes: &[u8]) -> Option<VaultId> {
-    let id: [u8; 16] = bytes.get(8..24)?.try_into().ok()?;
-    (bytes.get(..8)? == log::MAGIC).then(|| VaultId::from_bytes(id))
-}
-
-/// The vault id named by the log file at `path`, read from its first bytes.
-fn file_vault_id(path: &Path) -> Option<VaultId> {
-    let mut head = [0u8; log::FILE_HEADER_LEN];
-    let mut f = fs::File::open(path).ok()?;
-    f.read_exact(&mut head).ok()?;
-    log_vault_id(&head)
-}
+use crate::vault::{LockedVault, fresh_header, prepare_new, root_dir, write_header};
 
 impl LockedVault {
     /// Deletes every item of the vault in `dir` (there may be none, or a
@@ -57,37 +42,34 @@ impl LockedVault {
         params: KdfParams,
         device: &Device,
     ) -> Result<(UnlockedVault, ClientKey)> {
-        let logs = prepare_new(dir, name, &params)?;
+        prepare_new(dir, name, &params)?;
         let (header, vault_key, key) = fresh_header(name, password, params)?;
-        write_atomic(&dir.join(HEADER_FILE), &header.encode())?;
+        write_header(dir, &header)?;
+        device.save_verified_header(&header)?;
         tracing::info!(vault = %header.vault_id, "vault reset: new header written");
-        remove_old_logs(&logs, &header.vault_id)?;
-        let locked = LockedVault {
-            dir: dir.to_path_buf(),
-            header,
-        };
+        let root = root_dir(dir)?;
+        if let Some(logs) = root.sub(log::LOGS)? {
+            remove_old_logs(&logs, &header.vault_id)?;
+        }
+        let locked = LockedVault::from_new_header(dir, header);
         let unlocked = UnlockedVault::open(locked, vault_key, key.clone(), device.clone())?;
         Ok((unlocked, key))
     }
 }
 
 /// Deletes every device log (and sync-tool copy of one) in `logs` that does
-/// not belong to `current`, then makes the deletions durable.
-fn remove_old_logs(logs: &Path, current: &VaultId) -> Result<()> {
-    let listing = fs::read_dir(logs).map_err(|e| VaultError::io(logs, e))?;
-    for entry in listing {
-        let entry = entry.map_err(|e| VaultError::io(logs, e))?;
-        let path = entry.path();
-        let name = entry.file_name();
-        let is_log = crate::state::classify(&name.to_string_lossy()).is_some();
-        let ours = file_vault_id(&path).is_some_and(|id| id == *current);
-        if is_log && !ours {
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(VaultError::io(&path, e)),
-            }
+/// not belong to `current` (links are removed, never followed), then makes
+/// the deletions durable. The person confirmed deleting every item.
+fn remove_old_logs(logs: &Dir, current: &VaultId) -> Result<()> {
+    for (name, _) in logs.entries()? {
+        if crate::state::classify(&name).is_none() {
+            continue;
+        }
+        let head = logs.read(&name, log::MAX_LOG_FILE).ok().flatten();
+        let ours = head.is_some_and(|c| log::file_vault_id(&c.bytes) == Some(*current));
+        if !ours {
+            logs.unlink(&name)?;
         }
     }
-    fsync_dir(logs)
+    logs.sync()
 }

@@ -30,5 +30,9 @@ pub async fn run(args: AddArgs, env: &mut Env) -> Result<(), CliError> {
     if args.json {
         return output::json(&added);
     }
-    output::line(&format!("added {} ({})", added.name, added.id))
+    output::line(&format!(
+        "added {} ({})",
+        output::name(&added.name),
+        added.id
+    ))
 }

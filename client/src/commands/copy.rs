@@ -18,7 +18,7 @@ pub async fn run(args: CopyArgs, clear: Duration) -> Result<(), CliError> {
     output::line(&format!(
         "copied the {} of {} ({}); cleared in {} unless something else is copied first",
         format!("{field:?}").to_lowercase(),
-        item.name,
+        output::name(&item.name),
         backend.name(),
         output::duration(clear.as_secs())
     ))

@@ -35,5 +35,9 @@ pub async fn run(args: EditArgs, env: &mut Env) -> Result<(), CliError> {
         ));
     }
     let edited = agent.client.edit(ctx(60), args.name, patch).await??;
-    output::line(&format!("edited {} ({})", edited.name, edited.id))
+    output::line(&format!(
+        "edited {} ({})",
+        output::name(&edited.name),
+        edited.id
+    ))
 }

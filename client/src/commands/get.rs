@@ -42,7 +42,11 @@ pub fn field_value(
     let value = pick(item, field).ok_or_else(|| {
         CliError::new(
             Exit::NotFound,
-            format!("{} has no {field:?} field", item.name).to_lowercase(),
+            format!(
+                "{} has no {} field",
+                output::name(&item.name),
+                format!("{field:?}").to_lowercase()
+            ),
             "see the item's fields with `idp get NAME --json`",
         )
     })?;
@@ -56,5 +60,5 @@ pub async fn run(args: GetArgs) -> Result<(), CliError> {
         return output::json(&item);
     }
     let (_, value) = field_value(&item, args.field)?;
-    output::line(&value)
+    output::value(&value)
 }

@@ -12,14 +12,17 @@ pub async fn run(args: HistoryArgs) -> Result<(), CliError> {
         return output::json(&records);
     }
     if records.is_empty() {
-        return output::line(&format!("{} has no earlier values", args.name));
+        return output::line(&format!(
+            "{} has no earlier values",
+            output::name(&args.name)
+        ));
     }
     for r in &records {
         output::line(&format!(
             "{}  {:<11}  {}",
             output::time(r.replaced),
-            r.field,
-            r.value.expose()
+            output::shown(&r.field),
+            output::shown(r.value.expose())
         ))?;
     }
     Ok(())

@@ -69,13 +69,21 @@ fn report(s: &ImportSummary) -> String {
         out.push_str(&format!(
             "\n{} already in the vault, not added again: {}",
             s.duplicates.len(),
-            s.duplicates.join(", ")
+            s.duplicates
+                .iter()
+                .map(|d| output::name(d))
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if !s.skipped.is_empty() {
         out.push_str(&format!("\n{} skipped:", s.skipped.len()));
         for k in &s.skipped {
-            out.push_str(&format!("\n  {}: {}", k.entry, k.reason));
+            out.push_str(&format!(
+                "\n  {}: {}",
+                output::name(&k.entry),
+                output::shown(&k.reason)
+            ));
         }
     }
     out.push_str("\nThe export file holds your secrets in plain text: delete it now.");

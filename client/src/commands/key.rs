@@ -34,8 +34,11 @@ async fn import(args: KeyImportArgs) -> Result<(), CliError> {
     output::line(&format!(
         "cached the client key of vault {} on this device ({})\n\
          `idp unlock` now needs only your password.",
-        status.vault.map(|v| v.name).unwrap_or_default(),
-        status.key_cache
+        status
+            .vault
+            .map(|v| output::name(&v.name).into_owned())
+            .unwrap_or_default(),
+        output::shown(&status.key_cache)
     ))
 }
 
@@ -48,5 +51,5 @@ async fn forget() -> Result<(), CliError> {
     } else {
         "this device had no cached client key for the vault"
     })?;
-    output::line(&format!("key cache:  {}", status.key_cache))
+    output::line(&format!("key cache:  {}", output::shown(&status.key_cache)))
 }

@@ -109,7 +109,7 @@ async fn show(args: KitShowArgs, env: &mut Env) -> Result<(), CliError> {
     // Printed piece by piece, so no formatted copy of the key is left behind.
     output::line(&format!(
         "Client key of vault {} ({vault_id}):\n",
-        m.vault_name
+        output::name(&m.vault_name)
     ))?;
     output::line(&format!("    {}\n", key.expose_grouped().expose()))?;
     output::line(&terminal_qr(&qr, colour))?;
@@ -152,7 +152,7 @@ pub async fn write_kit(dir: Option<PathBuf>, png: bool, m: &KitMaterial) -> Resu
         "saved {}\n\
          Print it or keep it offline (with the password apart), then delete this copy:\n\
          with your password it opens the vault.",
-        path.display()
+        output::shown(&path.display().to_string())
     ))
 }
 
@@ -247,7 +247,7 @@ async fn verify(args: KitVerifyArgs) -> Result<(), CliError> {
     };
     output::line(&format!(
         "{sentence}{retired}\nread from: {}\nvault:     {}\nkey check: {}",
-        found.method,
+        output::shown(&found.method),
         found.vault_id,
         found.key.fingerprint(&found.vault_id).short()
     ))

@@ -87,7 +87,7 @@ pub async fn run(args: ResetArgs, env: &mut Env) -> Result<(), CliError> {
                 "found an emergency kit of this vault: {}\n\
                  With it and your password the vault opens (`idp unlock --kit FILE`): \
                  a reset is not needed unless the password is lost too.",
-                kit.display()
+                output::shown(&kit.display().to_string())
             );
         }
         if status.state == State::Unlocked {
@@ -99,12 +99,13 @@ pub async fn run(args: ResetArgs, env: &mut Env) -> Result<(), CliError> {
         eprintln!(
             "Resetting deletes every item of vault {} ({}) on this device and, once synced, on \
              every device. It cannot be undone.",
-            v.name, v.id
+            output::name(&v.name),
+            v.id
         );
     } else {
         eprintln!(
             "There is no readable vault in {}: a reset makes a new one there.",
-            status.vault_dir
+            output::shown(&status.vault_dir)
         );
     }
     if !args.yes_delete_everything {
@@ -127,7 +128,7 @@ pub async fn run(args: ResetArgs, env: &mut Env) -> Result<(), CliError> {
     let m = agent.client.reset(ctx(600), request).await??;
     output::line(&format!(
         "vault reset: every item was deleted. New vault {} is unlocked, with a new client key.",
-        m.vault_id
+        output::shown(&m.vault_id)
     ))?;
     super::kit::write_kit(args.kit_out.dir, args.kit_out.png, &m).await
 }

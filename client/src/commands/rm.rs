@@ -7,5 +7,9 @@ use crate::output;
 pub async fn run(name: String) -> Result<(), CliError> {
     let agent = connect().await?;
     let gone = agent.client.remove(ctx(60), name).await??;
-    output::line(&format!("removed {} ({})", gone.name, gone.id))
+    output::line(&format!(
+        "removed {} ({})",
+        output::name(&gone.name),
+        gone.id
+    ))
 }

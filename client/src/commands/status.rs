@@ -29,15 +29,33 @@ pub async fn run(json: bool) -> Result<(), CliError> {
         h.pid, h.agent_version
     ))?;
     let Some(vault) = &status.vault else {
-        output::line(&format!("vault:      none in {}", status.vault_dir))?;
+        if status.state == State::Damaged {
+            output::line(&format!(
+                "vault:      in {}, but its header cannot be used",
+                output::shown(&status.vault_dir)
+            ))?;
+            output::line("state:      vault header damaged")?;
+            for n in &status.notices {
+                output::line(&format!("warning:    {}", output::shown(&n.message)))?;
+            }
+            return output::line(
+                "next:       restore vault.idp from your sync tool's history or another \
+                 device (an emergency kit does not help here; `idp init` refuses)",
+            );
+        }
+        output::line(&format!(
+            "vault:      none in {}",
+            output::shown(&status.vault_dir)
+        ))?;
         for n in &status.notices {
-            output::line(&format!("warning:    {}", n.message))?;
+            output::line(&format!("warning:    {}", output::shown(&n.message)))?;
         }
         return output::line("next:       create one with `idp init`");
     };
     output::line(&format!(
         "vault:      {} in {}",
-        vault.name, status.vault_dir
+        output::name(&vault.name),
+        output::shown(&status.vault_dir)
     ))?;
     match status.state {
         State::Unlocked => {
@@ -62,25 +80,26 @@ pub async fn run(json: bool) -> Result<(), CliError> {
             })?;
         }
         State::NoVault => output::line("state:      no vault")?,
+        State::Damaged => output::line("state:      vault header damaged")?,
     }
     for n in &status.notices {
-        output::line(&format!("warning:    {}", n.message))?;
+        output::line(&format!("warning:    {}", output::shown(&n.message)))?;
     }
     if let Some(wait) = status.retry_after {
         output::line(&format!("throttled:  next unlock attempt in {wait} s"))?;
     }
     output::line(&format!(
         "key:        fingerprint {}; {}",
-        vault.key_fingerprint,
+        output::shown(&vault.key_fingerprint),
         if status.key_known {
             "known on this device"
         } else {
             "not known on this device"
         }
     ))?;
-    output::line(&format!("key cache:  {}", status.key_cache))?;
+    output::line(&format!("key cache:  {}", output::shown(&status.key_cache)))?;
     if let Some(note) = &status.key_note {
-        output::line(&format!("note:       {note}"))?;
+        output::line(&format!("note:       {}", output::shown(note)))?;
     }
     output::line(&format!(
         "kdf:        Argon2id {} MiB, {} passes, {} lanes",

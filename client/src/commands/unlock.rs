@@ -33,6 +33,17 @@ pub async fn run(args: UnlockArgs, env: &mut Env) -> Result<(), CliError> {
             }
             .into());
         }
+        State::Damaged => {
+            let why = status
+                .notices
+                .iter()
+                .find(|n| n.kind == "header_damaged")
+                .map_or_else(
+                    || "the vault header cannot be used".to_string(),
+                    |n| n.message.clone(),
+                );
+            return Err(ProtoError::Vault { message: why }.into());
+        }
         State::Locked { key_known } => key_known,
     };
     let password = if args.password_stdin {

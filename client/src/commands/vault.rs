@@ -62,11 +62,11 @@ async fn info(json: bool) -> Result<(), CliError> {
     let mut out = format!(
         "vault:      {} ({})\nfolder:     {}\ncreated:    {}\nkey:        fingerprint {}, made {}\n\
          kdf:        Argon2id {} MiB, {} passes, {} lanes\n",
-        v.name,
-        v.id,
-        d.vault_dir,
+        output::name(&v.name),
+        output::shown(&v.id),
+        output::shown(&d.vault_dir),
         output::time(v.created),
-        v.key_fingerprint,
+        output::shown(&v.key_fingerprint),
         output::time(d.key_created),
         v.kdf.memory_kib / 1024,
         v.kdf.iterations,
@@ -74,7 +74,8 @@ async fn info(json: bool) -> Result<(), CliError> {
     );
     for (fp, when) in &d.retired_keys {
         out.push_str(&format!(
-            "old key:    fingerprint {fp}, replaced {}\n",
+            "old key:    fingerprint {}, replaced {}\n",
+            output::shown(fp),
             output::time(*when)
         ));
     }
@@ -83,7 +84,7 @@ async fn info(json: bool) -> Result<(), CliError> {
         let last = dev.last_write.map_or("unknown".into(), output::time);
         out.push_str(&format!(
             "  {}{}  {} writes, last {last}\n",
-            dev.device_id,
+            output::shown(&dev.device_id),
             if dev.this_device {
                 " (this device)"
             } else {
@@ -99,16 +100,25 @@ async fn info(json: bool) -> Result<(), CliError> {
         ("conflicted copy", &d.conflict_copies),
         ("temporary file", &d.temp_files),
         ("other file", &d.other_files),
+        ("quarantined", &d.quarantined),
     ] {
         for f in list {
-            out.push_str(&format!("{what}: {f}\n"));
+            out.push_str(&format!("{what}: {}\n", output::shown(f)));
         }
     }
-    if d.conflict_copies.is_empty() && d.temp_files.is_empty() && d.other_files.is_empty() {
+    if d.conflict_copies.is_empty()
+        && d.temp_files.is_empty()
+        && d.other_files.is_empty()
+        && d.quarantined.is_empty()
+    {
         out.push_str("sync leftovers: none\n");
     }
     for n in &d.notices {
-        out.push_str(&format!("warning ({}): {}\n", n.kind, n.message));
+        out.push_str(&format!(
+            "warning ({}): {}\n",
+            output::shown(&n.kind),
+            output::shown(&n.message)
+        ));
     }
     output::line(out.trim_end())
 }

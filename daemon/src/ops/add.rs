@@ -2,15 +2,11 @@
 
 use idp_proto::{ItemData, ItemSummary, ProtoError};
 
-use crate::convert::{new_item, summary, vault_error};
+use crate::convert::{name_error, new_item, summary, vault_error};
 use crate::state::AgentState;
 
 pub fn run(st: &mut AgentState, data: ItemData) -> Result<ItemSummary, ProtoError> {
-    if data.name.trim().is_empty() {
-        return Err(ProtoError::Invalid {
-            reason: "an item needs a name".into(),
-        });
-    }
+    idp_vault::check_name(&data.name).map_err(name_error)?;
     super::totp::check_seed(data.totp.as_ref())?;
     let vault = st.unlocked()?;
     let id = vault.add(new_item(data)).map_err(vault_error)?;

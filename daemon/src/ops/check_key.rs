@@ -19,9 +19,7 @@ pub fn run(st: &mut AgentState, vault_id: &str, key: &Secret) -> Result<KeyCheck
         Vault::Locked(v) => (v.info().vault_id, v.check_key(&key)),
         Vault::Unlocked(v) => (v.info().vault_id, v.check_key(&key)),
         Vault::None => {
-            return Err(ProtoError::NoVault {
-                dir: st.vault_dir.display().to_string(),
-            });
+            return Err(st.no_vault());
         }
     };
     if kit_vault != ours {
@@ -35,5 +33,13 @@ pub fn run(st: &mut AgentState, vault_id: &str, key: &Secret) -> Result<KeyCheck
             retired: retired_ms,
         },
         KeyMatch::Foreign => KeyCheck::Foreign,
+        KeyMatch::Unverified => {
+            return Err(ProtoError::Invalid {
+                reason: "this key belongs to a vault header that changed since this device \
+                         last verified it (a key rotated on another device?): unlock with \
+                         `idp unlock --kit FILE` and your password to check it"
+                    .into(),
+            });
+        }
     })
 }

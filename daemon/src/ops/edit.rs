@@ -2,14 +2,12 @@
 
 use idp_proto::{ItemPatch, ItemSummary, ProtoError};
 
-use crate::convert::{apply, summary, vault_error};
+use crate::convert::{apply, name_error, summary, vault_error};
 use crate::state::{AgentState, resolve};
 
 pub fn run(st: &mut AgentState, name: &str, patch: ItemPatch) -> Result<ItemSummary, ProtoError> {
-    if patch.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-        return Err(ProtoError::Invalid {
-            reason: "an item needs a name".into(),
-        });
+    if let Some(new_name) = &patch.name {
+        idp_vault::check_name(new_name).map_err(name_error)?;
     }
     super::totp::check_seed(patch.totp.as_ref())?;
     let vault = st.unlocked()?;

@@ -17,16 +17,24 @@ use crate::timeout::LockReason;
 pub fn run(st: &mut AgentState) {
     st.notice_vault();
     if let Vault::Locked(v) = &st.vault {
-        match LockedVault::open(&st.vault_dir) {
+        match LockedVault::open_for(&st.vault_dir, &st.device) {
             // A new header (password, key or reset elsewhere): `status` and
-            // the next unlock must use it.
-            Ok(fresh) if fresh.info() != v.info() => {
+            // the next unlock must use it; what this device trusts until an
+            // unlock verifies it is what `info` shows.
+            Ok(fresh) if fresh.info() != v.info() || fresh.findings() != v.findings() => {
                 recheck_key_if_rotated(st, &v.info(), &fresh.info());
+                st.notices.retain(|n| !is_current_state(n));
+                for f in fresh.findings() {
+                    st.notice(from_warning(f));
+                }
                 st.vault = Vault::Locked(fresh);
                 st.bump();
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot read the vault header"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the vault header");
+                st.notice(notice("header_damaged", e.to_string()));
+            }
         }
         return;
     }
@@ -46,6 +54,13 @@ pub fn run(st: &mut AgentState) {
             st.notices.retain(|n| !is_current_state(n));
             for w in &warnings {
                 st.notice(from_warning(w));
+            }
+            if matches!(&st.vault, Vault::Unlocked(v) if v.key_changed()) {
+                // Another device re-keyed the vault (its header is
+                // authenticated): nothing more is written under the old key.
+                st.lock(LockReason::KeyChanged);
+                st.bump();
+                return;
             }
         }
         Err(VaultError::VaultReplaced { expected, found }) => {

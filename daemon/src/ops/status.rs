@@ -29,6 +29,7 @@ pub fn snapshot(st: &AgentState) -> Snapshot {
     };
     let key_known = known == Known::Current;
     let state = match &st.vault {
+        Vault::None if st.damaged.is_some() => State::Damaged,
         Vault::None => State::NoVault,
         Vault::Locked(_) => State::Locked { key_known },
         Vault::Unlocked(_) => State::Unlocked,

@@ -23,9 +23,7 @@ pub fn run(
     let locked = match &st.vault {
         Vault::Unlocked(_) => return super::status::run(st),
         Vault::None => {
-            return Err(ProtoError::NoVault {
-                dir: st.vault_dir.display().to_string(),
-            });
+            return Err(st.no_vault());
         }
         Vault::Locked(v) => v.clone(),
     };
@@ -34,8 +32,8 @@ pub fn run(
         .map_err(|retry_after| ProtoError::Throttled { retry_after })?;
     let vault_id = locked.info().vault_id;
     let key = key.ok_or(ProtoError::KeyNeeded)?;
-    match locked.check_key(&key) {
-        KeyMatch::Current => {}
+    match locked.check_key_for_unlock(&key) {
+        KeyMatch::Current | KeyMatch::Unverified => {}
         // A cached key replaced on another device: ask for the new kit.
         KeyMatch::Stale { .. } if !typed => return Err(ProtoError::KeyNeeded),
         KeyMatch::Stale { .. } => return Err(ProtoError::StaleKey),
@@ -48,6 +46,9 @@ pub fn run(
             for w in vault.warnings() {
                 tracing::warn!(warning = ?w, "vault opened with a warning");
                 st.notice(from_warning(w));
+            }
+            if vault.read_only() {
+                tracing::warn!(vault = %vault_id, "unlocked read-only: the vault folder cannot be written");
             }
             st.throttle.succeeded();
             st.vault = Vault::Unlocked(vault);

@@ -14,9 +14,7 @@ pub fn run(st: &mut AgentState) -> Result<VaultDetails, ProtoError> {
         Vault::Unlocked(v) => (v.info(), v.folder_report()),
         Vault::Locked(v) => (v.info(), v.folder_report(st.device.id())),
         Vault::None => {
-            return Err(ProtoError::NoVault {
-                dir: st.vault_dir.display().to_string(),
-            });
+            return Err(st.no_vault());
         }
     };
     let folder = folder.map_err(vault_error)?;
@@ -47,6 +45,7 @@ pub fn run(st: &mut AgentState) -> Result<VaultDetails, ProtoError> {
         conflict_copies: paths(folder.conflict_copies),
         temp_files: paths(folder.temp_files),
         other_files: paths(folder.other_files),
+        quarantined: paths(folder.quarantined),
         notices: st.notices.clone(),
     })
 }

@@ -4,9 +4,9 @@
 //! Every import parses the whole file before anything is written: a file
 //! that is malformed anywhere is refused as a whole, with the place named;
 //! entries that are well-formed but cannot be represented (an identity, an
-//! item in the recycle bin) are skipped and listed with the reason. The
-//! items then go into the vault in one durable write, so an import is never
-//! half done.
+//! item in the recycle bin, a name too long or holding control characters)
+//! are skipped and listed with the reason. The items then go into the vault
+//! in one durable write, so an import is never half done.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use crate::crypto;
 use crate::error::Result;
-use crate::item::{Item, ItemKind, SecretField};
+use crate::item::{Item, ItemKind, SecretField, check_name};
 use crate::state::UnlockedVault;
 
 mod bitwarden;
@@ -168,12 +168,19 @@ fn identity(item: &Item) -> [u8; 32] {
 impl UnlockedVault {
     /// Adds a parsed export in one durable write, leaving out entries that
     /// are already in the vault.
+    /// Entries whose name [`check_name`] refuses are skipped, not stored.
     pub fn import(&mut self, parsed: Parsed) -> Result<ImportReport> {
         let mut seen: HashSet<[u8; 32]> = self.items().map(identity).collect();
         let mut fresh = Vec::with_capacity(parsed.items.len());
         let mut duplicates = Vec::new();
+        let mut skipped = parsed.skipped;
         for item in parsed.items {
-            if seen.insert(identity(&item)) {
+            if let Err(e) = check_name(&item.name) {
+                skipped.push(Skipped {
+                    entry: entry_label(&item.name),
+                    reason: e.to_string(),
+                });
+            } else if seen.insert(identity(&item)) {
                 fresh.push(item);
             } else {
                 duplicates.push(item.name.clone());
@@ -184,9 +191,22 @@ impl UnlockedVault {
         Ok(ImportReport {
             imported,
             duplicates,
-            skipped: parsed.skipped,
+            skipped,
         })
     }
+}
+
+/// Most characters of a refused name quoted in the import report.
+const LABEL_CHARS: usize = 60;
+
+/// How a skipped entry is named in the report: its name, cut short when
+/// long. Clients escape what it holds when they show it.
+fn entry_label(name: &str) -> String {
+    let mut label: String = name.chars().take(LABEL_CHARS).collect();
+    if label.len() < name.len() {
+        label.push('…');
+    }
+    label
 }
 
 /// A login with its name and fields; empty strings mean "not set".

@@ -168,3 +168,11 @@ fn export_then_import_round_trips() {
         );
     }
 }
+
+#[test]
+fn entries_with_refused_names_are_labelled_short_in_the_report() {
+    assert_eq!(entry_label("bad\x1bname"), "bad\x1bname");
+    let long = entry_label(&"x".repeat(5000));
+    assert_eq!(long.chars().count(), LABEL_CHARS + 1);
+    assert!(long.ends_with('…'));
+}

@@ -361,16 +361,35 @@ fn other_devices_hear_of_password_changes_and_key_rotation() {
         b.refresh().expect("refresh"),
         [idp_vault::Warning::PasswordChangedElsewhere]
     );
+    assert!(matches!(
+        b.lock().unlock(&fx.password, &fx.key, &fx.device("b")),
+        Err(VaultError::WrongPassword)
+    ));
+    let mut b = LockedVault::open(&fx.dir)
+        .expect("open")
+        .unlock(&new_pw, &fx.key, &fx.device("b"))
+        .expect("the new password");
     let new_key = a.rotate_key(&new_pw).expect("rotate");
     assert_eq!(
         b.refresh().expect("refresh"),
         [idp_vault::Warning::KeyRotatedElsewhere]
     );
+    assert!(b.key_changed(), "b stops writing under the old key");
+    assert!(matches!(
+        b.add(login("late", "x")),
+        Err(VaultError::KeyChanged)
+    ));
     let id = a.add(login("after", "rotation")).expect("add");
-    b.refresh().expect("refresh");
+    let warnings = b.refresh().expect("refresh");
     assert!(
-        b.get(&id).is_some(),
-        "the vault key is unchanged, so b keeps reading"
+        b.get(&id).is_none(),
+        "what is written after a re-key needs the new vault key"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| matches!(w, idp_vault::Warning::NewerKey { .. })),
+        "{warnings:?}"
     );
     drop(b);
     let locked = LockedVault::open(&fx.dir).expect("open");
@@ -378,9 +397,10 @@ fn other_devices_hear_of_password_changes_and_key_rotation() {
         locked.unlock(&new_pw, &fx.key, &fx.device("b")),
         Err(VaultError::StaleKey { .. })
     ));
-    locked
+    let b = locked
         .unlock(&new_pw, &new_key, &fx.device("b"))
         .expect("new key and password");
+    assert!(b.get(&id).is_some(), "unlocked again, b reads it");
     assert!(matches!(
         LockedVault::create(
             &fx.tmp.path().join("long"),

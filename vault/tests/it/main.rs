@@ -2,6 +2,7 @@
 
 mod common;
 mod crash;
+mod hostile;
 mod lifecycle;
 mod property;
 mod tamper;

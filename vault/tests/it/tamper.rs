@@ -43,9 +43,13 @@ fn every_bit_flip_in_the_header_is_refused_before_the_kdf() {
         assert!(
             matches!(
                 err,
-                VaultError::Corrupt { .. } | VaultError::UnsupportedVersion { .. }
+                VaultError::HeaderDamaged { .. } | VaultError::UnsupportedVersion { .. }
             ),
             "bit {bit}: {err:?}"
+        );
+        assert!(
+            err.to_string().contains("vault.idp"),
+            "names the file: {err}"
         );
         assert!(!err.to_string().is_empty());
     }
@@ -129,7 +133,7 @@ fn ten_thousand_random_flips_in_records_are_refused_by_verify() {
 }
 
 #[test]
-fn flips_are_refused_by_unlock_too() {
+fn flips_in_another_device_log_keep_every_record_that_authenticates() {
     let (fx, mut a) = new_vault();
     let log = writer_with_items(&fx, 3, &mut a);
     drop(a);
@@ -138,12 +142,24 @@ fn flips_are_refused_by_unlock_too() {
     let dev = fx.device("reader");
     for bit in (40 * 8..good.len() * 8).step_by(97) {
         replace(&log, &flip(&good, bit));
-        let err = locked
+        let v = locked
             .unlock(&fx.password, &fx.key, &dev)
-            .expect_err("refused");
+            .unwrap_or_else(|e| panic!("bit {bit}: {e}"));
+        assert!(v.len() < 3, "bit {bit}: a damaged record was served");
+        // A flipped key epoch in the last record reads as a record under a
+        // newer key (its header not synced yet): reported as that.
         assert!(
-            matches!(err, VaultError::Corrupt { .. }),
-            "bit {bit}: {err:?}"
+            v.warnings().iter().any(|w| matches!(w,
+                idp_vault::Warning::Damaged { path, .. } | idp_vault::Warning::NewerKey { path }
+                if *path == log)),
+            "bit {bit}: {:?}",
+            v.warnings()
+        );
+        drop(v);
+        assert_eq!(
+            std::fs::read(&log).expect("read"),
+            flip(&good, bit),
+            "another device's log is never changed"
         );
     }
 }

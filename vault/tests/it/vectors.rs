@@ -124,3 +124,73 @@ fn make_fixture() {
         v.info().vault_id
     );
 }
+
+/// A version 1 vault stays version 1 (so older idp-vault versions on other
+/// devices keep reading it) until its first key rotation, which writes a
+/// version 2 header; every device's version 1 log stays readable, and each
+/// device rewrites its own log in the new format when it next opens.
+#[test]
+fn a_version_1_vault_is_upgraded_by_its_first_rotation_across_two_devices() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("vault");
+    copy_dir(&fixture(), &dir);
+    let key = ClientKey::parse(KEY).expect("key");
+    let pw = SecretString::from(PASSWORD);
+    let dev = |n: &str| Device::load_or_create(&tmp.path().join(n)).expect("device");
+    let header_version = || {
+        let b = std::fs::read(dir.join("vault.idp")).expect("hdr");
+        u16::from_le_bytes([b[8], b[9]])
+    };
+    let log_version = |d: &Device| {
+        let b =
+            std::fs::read(dir.join("logs").join(format!("{}.log", d.id().to_hex()))).expect("log");
+        b[7]
+    };
+    let (a_dev, b_dev) = (dev("a"), dev("b"));
+    let mut a = LockedVault::open(&dir)
+        .expect("open")
+        .unlock(&pw, &key, &a_dev)
+        .expect("a");
+    let mut b = LockedVault::open(&dir)
+        .expect("open")
+        .unlock(&pw, &key, &b_dev)
+        .expect("b");
+    let from_b = b
+        .add(idp_vault::Item::new(ItemKind::Note, "written by b in v1"))
+        .expect("add");
+    assert_eq!(
+        (header_version(), log_version(&b_dev)),
+        (1, 1),
+        "no upgrade before a re-key"
+    );
+
+    let new_key = a.rotate_key(&pw).expect("rotate");
+    assert_eq!(header_version(), 2);
+    assert_eq!(log_version(&a_dev), 2, "a's own log is rewritten at once");
+    a.refresh().expect("a reads b's v1 log");
+    assert!(a.get(&from_b).is_some());
+    let from_a = a
+        .add(idp_vault::Item::new(ItemKind::Note, "written by a in v2"))
+        .expect("add");
+
+    // b, still on the old key and a version 1 log, hears of the new header
+    // (authenticated by its key) and stops writing.
+    let warnings = b.refresh().expect("refresh");
+    assert!(
+        warnings.contains(&idp_vault::Warning::KeyRotatedElsewhere),
+        "{warnings:?}"
+    );
+    assert!(b.key_changed());
+    assert_eq!(log_version(&b_dev), 1);
+    drop(b);
+    let b = LockedVault::open_for(&dir, &b_dev)
+        .expect("open")
+        .unlock(&pw, &new_key, &b_dev)
+        .expect("b with the new key");
+    assert_eq!(log_version(&b_dev), 2, "b's log rewritten when it opens");
+    assert!(b.get(&from_a).is_some() && b.get(&from_b).is_some());
+    assert_eq!(b.len(), 5);
+    drop(b);
+    a.refresh().expect("a reads b's rewritten log");
+    assert_eq!(a.len(), 5);
+}
