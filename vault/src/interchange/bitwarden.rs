@@ -242,6 +242,19 @@ pub(super) fn export<'a>(items: impl Iterator<Item = &'a Item>) -> Value {
                     "code": expose(&item.card_cvv),
                 });
             }
+            ItemKind::SshKey => {
+                let fingerprint = item
+                    .ssh_public
+                    .as_deref()
+                    .and_then(|l| crate::ssh::public_info(l).ok())
+                    .map(|p| p.fingerprint);
+                v["type"] = json!(5);
+                v["sshKey"] = json!({
+                    "privateKey": expose(&item.ssh_private),
+                    "publicKey": item.ssh_public,
+                    "keyFingerprint": fingerprint,
+                });
+            }
         }
         let history: Vec<Value> = item
             .history
