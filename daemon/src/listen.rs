@@ -240,3 +240,43 @@ impl Bound {
         }
     }
 }
+
+/// The SSH agent socket, bound beside the main one by the agent that holds
+/// that folder's lock.
+#[derive(Debug)]
+pub struct Beside {
+    pub listener: UnixListener,
+    pub path: PathBuf,
+    file: FileId,
+}
+
+/// Binds `path` (in the folder whose lock the caller holds, so a socket
+/// file there is a stale one of ours), mode 0600 from the start.
+pub fn bind_beside(path: &Path) -> anyhow::Result<Beside> {
+    match fs::remove_file(path) {
+        Ok(()) => tracing::info!(path = %path.display(), "replaced a stale socket"),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot remove the stale {}", path.display()));
+        }
+    }
+    let old = rustix::process::umask(Mode::from_bits_truncate(0o177));
+    let bound = UnixListener::bind(path);
+    rustix::process::umask(old);
+    let listener = bound.with_context(|| format!("cannot listen on {}", path.display()))?;
+    let file = FileId::of(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Beside {
+        listener,
+        path: path.to_path_buf(),
+        file,
+    })
+}
+
+impl Beside {
+    /// Removes the socket file if it is still the one bound.
+    pub fn remove(&self) {
+        if FileId::of(&self.path).is_ok_and(|id| id == self.file) {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}

@@ -26,6 +26,7 @@ mod ops;
 mod orphan;
 mod server;
 mod snapshot;
+mod ssh_agent;
 mod state;
 mod sys;
 mod throttle;
@@ -101,6 +102,15 @@ fn run(args: Args, connection_cap: usize) -> anyhow::Result<()> {
             return Ok(());
         }
     };
+    let ssh = if config.ssh_agent.serve {
+        let path = bound
+            .path
+            .parent()
+            .map_or_else(|| paths::ssh_socket_path(uid), |d| d.join("ssh.sock"));
+        Some(listen::bind_beside(&path)?)
+    } else {
+        None
+    };
     let orphan = orphan::Watch {
         socket: bound.path.clone(),
         socket_file: bound.file,
@@ -146,6 +156,7 @@ fn run(args: Args, connection_cap: usize) -> anyhow::Result<()> {
         downloads: config.downloads,
         orphan,
         connection_cap,
+        ssh: ssh.as_ref().map(|s| (s, config.ssh_agent.add_to_vault)),
     };
 
     // One thread moves bytes; the vault work runs on the actor's thread. A
@@ -158,13 +169,16 @@ fn run(args: Args, connection_cap: usize) -> anyhow::Result<()> {
     actor.shutdown();
     let _ = actor_thread.join();
     bound.remove();
+    if let Some(ssh) = &ssh {
+        ssh.remove();
+    }
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     tracing::info!("stopped");
     served
 }
 
 /// What the agent runs besides the vault thread.
-struct Services {
+struct Services<'a> {
     actor: actor::ActorHandle,
     keyring: keyring::Keyring,
     notices: notice::Notices,
@@ -173,11 +187,13 @@ struct Services {
     downloads: idp_proto::config::DownloadsConfig,
     orphan: orphan::Watch,
     connection_cap: usize,
+    /// The SSH agent socket, and whether `ssh-add` may store keys.
+    ssh: Option<(&'a listen::Beside, bool)>,
 }
 
 async fn serve(
     bound: &listen::Bound,
-    services: Services,
+    services: Services<'_>,
     uid: u32,
     ready_stdout: bool,
 ) -> anyhow::Result<()> {
@@ -197,6 +213,23 @@ async fn serve(
     };
     let registry = connections::Registry::new(services.connection_cap);
     let accept = tokio::spawn(server::accept_loop(listener, conn, uid, registry));
+    if let Some((ssh, add_to_vault)) = services.ssh {
+        let listener = ssh
+            .listener
+            .try_clone()
+            .and_then(|l| {
+                l.set_nonblocking(true)?;
+                tokio::net::UnixListener::from_std(l)
+            })
+            .context("cannot serve on the SSH socket")?;
+        let agent = ssh_agent::SshAgent {
+            actor: services.actor.clone(),
+            add_to_vault,
+        };
+        let registry = connections::Registry::new(services.connection_cap);
+        tokio::spawn(ssh_agent::accept_loop(listener, agent, uid, registry));
+        tracing::info!(socket = %ssh.path.display(), "serving the SSH agent protocol");
+    }
     tokio::spawn(keyring::follow(
         services.actor.clone(),
         services.keyring.clone(),

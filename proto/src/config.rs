@@ -19,6 +19,10 @@
 //!
 //! [clipboard]
 //! clear = "30s"     # `idp copy` clears the clipboard after this long
+//!
+//! [ssh_agent]
+//! serve = false         # serve the SSH agent protocol on $XDG_RUNTIME_DIR/idp/ssh.sock
+//! add_to_vault = true   # `ssh-add FILE` stores the key in the vault (false: refused)
 //! ```
 //!
 //! Durations are a number followed by `s`, `m`, `h` or `d`. Each has a
@@ -54,6 +58,28 @@ pub struct Config {
     pub downloads: DownloadsConfig,
     #[serde(default)]
     pub clipboard: ClipboardConfig,
+    #[serde(default)]
+    pub ssh_agent: SshAgentConfig,
+}
+
+/// The SSH agent socket (`docs/ssh-agent.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SshAgentConfig {
+    /// Serve the SSH agent protocol on [`crate::paths::ssh_socket_path`].
+    pub serve: bool,
+    /// `ssh-add FILE` (`SSH_AGENTC_ADD_IDENTITY`) stores the key in the
+    /// vault as a new item; when off such requests are refused.
+    pub add_to_vault: bool,
+}
+
+impl Default for SshAgentConfig {
+    fn default() -> Self {
+        Self {
+            serve: false,
+            add_to_vault: true,
+        }
+    }
 }
 
 /// Where the agent caches the client key.

@@ -53,13 +53,17 @@ pub enum SshError {
     NeedsPassphrase,
     #[error("wrong passphrase for the key")]
     WrongPassphrase,
-    #[error("{what} keys are not supported: use Ed25519, ECDSA (P-256, P-384) or RSA of 2048 bits or more")]
+    #[error(
+        "{what} keys are not supported: use Ed25519, ECDSA (P-256, P-384) or RSA of 2048 bits or more"
+    )]
     Unsupported { what: String },
     #[error("the RSA key has {bits} bits; at least {MIN_RSA_BITS} are needed")]
     WeakRsa { bits: u32 },
     #[error("the stored key is damaged")]
     Damaged,
-    #[error("the signature scheme asked for does not fit this key (plain `ssh-rsa` SHA-1 signatures are refused)")]
+    #[error(
+        "the signature scheme asked for does not fit this key (plain `ssh-rsa` SHA-1 signatures are refused)"
+    )]
     BadFlags,
     #[error("signing failed")]
     SignFailed,
@@ -140,7 +144,9 @@ pub fn public_info(line: &str) -> Result<SshPublic, SshError> {
 
 fn store(key: &PrivateKey) -> Result<NewSshKey, SshError> {
     check_supported(key.public_key().key_data())?;
-    let text = key.to_openssh(LineEnding::LF).map_err(|_| SshError::Damaged)?;
+    let text = key
+        .to_openssh(LineEnding::LF)
+        .map_err(|_| SshError::Damaged)?;
     Ok(NewSshKey {
         private: SecretString::from_str_exact(&text),
         public: describe(key.public_key())?,
@@ -214,8 +220,8 @@ pub fn from_agent_wire(body: &[u8]) -> Result<(NewSshKey, usize), SshError> {
 /// SHA-1; other keys ignore the RSA flags. Returns the SSH signature blob
 /// (algorithm name, signature).
 pub fn sign(private: &SecretString, data: &[u8], flags: u32) -> Result<Vec<u8>, SshError> {
-    use ssh_key::encoding::Encode;
     use signature::Signer;
+    use ssh_key::encoding::Encode;
     let key = PrivateKey::from_openssh(private.expose()).map_err(|_| SshError::Damaged)?;
     let sig = match key.key_data() {
         KeypairData::Rsa(rsa) => {
@@ -235,6 +241,25 @@ pub fn sign(private: &SecretString, data: &[u8], flags: u32) -> Result<Vec<u8>, 
     let mut out = Zeroizing::new(Vec::new());
     sig.encode(&mut *out).map_err(|_| SshError::SignFailed)?;
     Ok(out.to_vec())
+}
+
+/// Checks a `session-bind@openssh.com` message: `signature` must be the
+/// host key's signature over `session_id`, as OpenSSH's agent checks.
+/// Returns the host key's fingerprint.
+pub fn verify_session_bind(
+    host_key: &[u8],
+    session_id: &[u8],
+    signature: &[u8],
+) -> Result<String, SshError> {
+    use signature::Verifier;
+    use ssh_key::encoding::Decode;
+    let key = PublicKey::from_bytes(host_key).map_err(|_| SshError::NotAKey)?;
+    let mut reader = signature;
+    let sig = ssh_key::Signature::decode(&mut reader).map_err(|_| SshError::SignFailed)?;
+    key.key_data()
+        .verify(session_id, &sig)
+        .map_err(|_| SshError::SignFailed)?;
+    Ok(key.fingerprint(HashAlg::Sha256).to_string())
 }
 
 /// The public key of a stored private key, as an `authorized_keys` line.
@@ -315,7 +340,9 @@ mod tests {
     fn errors_never_quote_key_material() {
         let key = generate(SshKeyType::Ed25519, "c").expect("generate");
         let cut = &key.private.expose()[..100];
-        let e = import(cut.as_bytes(), None).expect_err("refused").to_string();
+        let e = import(cut.as_bytes(), None)
+            .expect_err("refused")
+            .to_string();
         assert!(!e.contains(&cut[40..80]), "{e}");
     }
 }

@@ -136,8 +136,8 @@ fn kind(s: &str) -> Option<ItemKind> {
         ItemKind::Card,
         ItemKind::SshKey,
     ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+    .into_iter()
+    .find(|k| k.as_str() == s)
 }
 
 pub(super) fn parse(text: &str) -> Result<Parsed, ImportError> {
@@ -172,8 +172,8 @@ pub(super) fn parse(text: &str) -> Result<Parsed, ImportError> {
             // The public key is taken from the private key, whatever the
             // file says beside it.
             let private = SecretString::from_str_exact(ni.ssh_private.as_deref().unwrap_or(""));
-            let public = crate::ssh::public_of(&private)
-                .map_err(|e| bad(format!("item {}: {e}", n + 1)))?;
+            let public =
+                crate::ssh::public_of(&private).map_err(|e| bad(format!("item {}: {e}", n + 1)))?;
             item.ssh_public = Some(public.line);
             item.ssh_private = Some(private);
         }
