@@ -592,3 +592,53 @@ fn decode_base64(text: &str) -> Vec<u8> {
         .expect("base64");
     out.stdout
 }
+
+#[test]
+fn export_writes_a_new_private_file_that_openssh_reads() {
+    let (w, _) = ssh_world();
+    w.idp(&["ssh", "generate", "out", "--type", "ecdsa"], "")
+        .ok();
+    let file = w.path("home/exported");
+    let f = file.to_str().expect("path");
+    let refused = w.idp(&["ssh", "export", "out", f, "--password-stdin"], "pw\n");
+    assert!(refused.fails(1).contains("--plaintext"));
+    assert!(!file.exists());
+    let wrong = w.idp(
+        &["ssh", "export", "out", "--plaintext", f, "--password-stdin"],
+        "nope\n",
+    );
+    assert_ne!(wrong.code(), 0);
+    assert!(!file.exists());
+    w.idp(
+        &["ssh", "export", "out", "--plaintext", f, "--password-stdin"],
+        "pw\n",
+    )
+    .ok();
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&file).expect("exported").permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let theirs = ok(run(openssh(&w, "ssh-keygen", &["-y", "-f", f])));
+    assert_eq!(key_part(&theirs), key_part(&public(&w, "out")));
+    // Never over an existing file.
+    let again = w.idp(
+        &["ssh", "export", "out", "--plaintext", f, "--password-stdin"],
+        "pw\n",
+    );
+    assert!(again.fails(1).contains("never replaced"));
+
+    // `idp ssh` says where the socket is, in both forms.
+    let setup = w.idp(&["ssh"], "").ok();
+    let s = sock(&w).display().to_string();
+    assert!(setup.contains(&format!("IdentityAgent {s}")), "{setup}");
+    assert!(
+        setup.contains(&format!("export SSH_AUTH_SOCK={s}")),
+        "{setup}"
+    );
+    // An SSH key is not a login: `idp get` points to `idp ssh`.
+    assert!(
+        w.idp(&["get", "out"], "")
+            .fails(4)
+            .contains("idp ssh public")
+    );
+}
