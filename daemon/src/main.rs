@@ -92,7 +92,7 @@ fn run(args: Args, connection_cap: usize) -> anyhow::Result<()> {
     };
     let uid = rustix::process::getuid().as_raw();
     let socket = paths::socket_path(uid);
-    let bound = match listen::listen(&socket, uid)? {
+    let mut bound = match listen::listen(&socket, uid)? {
         listen::Listen::Bound(b) => b,
         listen::Listen::AlreadyRunning => {
             eprintln!(
@@ -102,14 +102,18 @@ fn run(args: Args, connection_cap: usize) -> anyhow::Result<()> {
             return Ok(());
         }
     };
-    let ssh = if config.ssh_agent.serve {
-        let path = bound
-            .path
-            .parent()
-            .map_or_else(|| paths::ssh_socket_path(uid), |d| d.join("ssh.sock"));
-        Some(listen::bind_beside(&path)?)
-    } else {
-        None
+    // A socket systemd passed is served whatever `serve` says: enabling
+    // its unit was the choice, and a client waiting on it must get answers.
+    let ssh = match bound.ssh.take() {
+        Some(passed) => Some(passed),
+        None if config.ssh_agent.serve => {
+            let path = bound.path.parent().map_or_else(
+                || paths::ssh_socket_path(uid),
+                |d| d.join(listen::SSH_SOCKET),
+            );
+            Some(listen::bind_beside(&path)?)
+        }
+        None => None,
     };
     let orphan = orphan::Watch {
         socket: bound.path.clone(),

@@ -642,3 +642,29 @@ fn export_writes_a_new_private_file_that_openssh_reads() {
             .contains("idp ssh public")
     );
 }
+
+/// With both sockets passed (the two socket units of one service), the
+/// first SSH request starts the agent, which serves the SSH socket it was
+/// given although `serve` is not set.
+#[test]
+fn socket_activation_passes_the_ssh_socket_too() {
+    let w = World::new();
+    std::fs::create_dir_all(w.path("run/idp")).expect("mkdir");
+    let ssh = sock(&w);
+    let Some(mut activator) =
+        crate::lifecycle::socket_activate_all(&w, &[&w.socket(), &ssh], &w.path("run"))
+    else {
+        return;
+    };
+    let none = run(openssh(&w, "ssh-add", &["-l"]));
+    assert_eq!(none.status.code(), Some(1), "{none:?}");
+    assert!(String::from_utf8_lossy(&none.stdout).contains("no identities"));
+    w.init("pw");
+    w.idp(&["ssh", "generate", "activated"], "").ok();
+    assert_eq!(
+        key_part(&ok(run(openssh(&w, "ssh-add", &["-L"])))),
+        key_part(&public(&w, "activated"))
+    );
+    crate::harness::signal(w.agent_pid(), rustix::process::Signal::TERM);
+    let _ = activator.wait();
+}
