@@ -54,10 +54,11 @@ for type in ed25519 rsa; do
     echo bench-password | "$BIN/idp" ssh export "bench-$type" --plaintext "$W/$type" --password-stdin >/dev/null
     SSH_AUTH_SOCK=$OPENSSH_SOCK ssh-add -q "$W/$type"
     # Both agents hold the key and sign with it.
+    echo "bench $(cat "$W/$type.pub")" >"$W/allowed"
     for s in "$IDP_SOCK" "$OPENSSH_SOCK"; do
-        SSH_AUTH_SOCK=$s ssh-keygen -q -Y sign -f "$W/$type.pub" -n file "$W/msg" 2>/dev/null
-        ssh-keygen -q -Y check-novalidate -n file -f "$W/$type.pub" -s "$W/msg.sig" <"$W/msg" >/dev/null
-        rm "$W/msg.sig"
+        rm -f "$W/msg.sig"
+        SSH_AUTH_SOCK=$s ssh-keygen -q -Y sign -f "$W/$type.pub" -n file "$W/msg" </dev/null
+        ssh-keygen -q -Y verify -f "$W/allowed" -I bench -n file -s "$W/msg.sig" <"$W/msg" >/dev/null
     done
     echo
     echo "== $type"

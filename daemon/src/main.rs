@@ -160,7 +160,8 @@ fn run(args: Args, connection_cap: usize) -> anyhow::Result<()> {
         downloads: config.downloads,
         orphan,
         connection_cap,
-        ssh: ssh.as_ref().map(|s| (s, config.ssh_agent.add_to_vault)),
+        ssh: ssh.as_ref(),
+        ssh_config: (config.ssh_agent.clone(), config.pinentry.clone()),
     };
 
     // One thread moves bytes; the vault work runs on the actor's thread. A
@@ -191,8 +192,9 @@ struct Services<'a> {
     downloads: idp_proto::config::DownloadsConfig,
     orphan: orphan::Watch,
     connection_cap: usize,
-    /// The SSH agent socket, and whether `ssh-add` may store keys.
-    ssh: Option<(&'a listen::Beside, bool)>,
+    /// The SSH agent socket, its settings and the pinentry it asks with.
+    ssh: Option<&'a listen::Beside>,
+    ssh_config: (idp_proto::config::SshAgentConfig, Option<PathBuf>),
 }
 
 async fn serve(
@@ -217,7 +219,8 @@ async fn serve(
     };
     let registry = connections::Registry::new(services.connection_cap);
     let accept = tokio::spawn(server::accept_loop(listener, conn, uid, registry));
-    if let Some((ssh, add_to_vault)) = services.ssh {
+    if let Some(ssh) = services.ssh {
+        let (ssh_config, pinentry) = services.ssh_config;
         let listener = ssh
             .listener
             .try_clone()
@@ -228,7 +231,9 @@ async fn serve(
             .context("cannot serve on the SSH socket")?;
         let agent = ssh_agent::SshAgent {
             actor: services.actor.clone(),
-            add_to_vault,
+            add_to_vault: ssh_config.add_to_vault,
+            confirm: ssh_config.confirm,
+            pinentry,
         };
         let registry = connections::Registry::new(services.connection_cap);
         tokio::spawn(ssh_agent::accept_loop(listener, agent, uid, registry));

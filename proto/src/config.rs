@@ -23,6 +23,7 @@
 //! [ssh_agent]
 //! serve = false         # serve the SSH agent protocol on $XDG_RUNTIME_DIR/idp/ssh.sock
 //! add_to_vault = true   # `ssh-add FILE` stores the key in the vault (false: refused)
+//! confirm = "never"     # never | once-per-unlock | every-use: ask with pinentry before signing
 //! ```
 //!
 //! Durations are a number followed by `s`, `m`, `h` or `d`. Each has a
@@ -71,6 +72,9 @@ pub struct SshAgentConfig {
     /// `ssh-add FILE` (`SSH_AGENTC_ADD_IDENTITY`) stores the key in the
     /// vault as a new item; when off such requests are refused.
     pub add_to_vault: bool,
+    /// When to ask the person (with the configured pinentry) before a key
+    /// signs.
+    pub confirm: SshConfirm,
 }
 
 impl Default for SshAgentConfig {
@@ -78,8 +82,20 @@ impl Default for SshAgentConfig {
         Self {
             serve: false,
             add_to_vault: true,
+            confirm: SshConfirm::Never,
         }
     }
+}
+
+/// When the SSH agent asks before signing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SshConfirm {
+    #[default]
+    Never,
+    /// The first use of each key after an unlock.
+    OncePerUnlock,
+    EveryUse,
 }
 
 /// Where the agent caches the client key.

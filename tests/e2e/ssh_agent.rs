@@ -480,6 +480,40 @@ fn ssh_logs_in_to_a_local_sshd_and_is_refused_once_locked() {
 
     w.unlock("pw", &key).ok();
     assert!(ssh_login(&w, &sshd, &pubkey).status.success());
+
+    // With confirmation on, the question names the server by the host key
+    // `ssh` bound the session to.
+    let pin = confirming_pinentry(&w, "OK");
+    w.config(&format!(
+        "pinentry = {:?}\n{SSH_ON}confirm = \"every-use\"\n",
+        pin.display().to_string()
+    ));
+    crate::harness::signal(w.agent_pid(), rustix::process::Signal::TERM);
+    w.wait_for(10, "the agent stops", || {
+        UnixStream::connect(w.socket()).is_err()
+    });
+    w.unlock("pw", &key).ok();
+    assert!(ssh_login(&w, &sshd, &pubkey).status.success());
+    let host = ok(run(openssh(
+        &w,
+        "ssh-keygen",
+        &[
+            "-l",
+            "-f",
+            w.path("sshd/host_ed25519.pub").to_str().expect("path"),
+        ],
+    )));
+    let host = host
+        .split_whitespace()
+        .nth(1)
+        .expect("fingerprint")
+        .to_owned();
+    let asked = questions(&w);
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(
+        asked[0].contains(&format!("host key is {host}")),
+        "{asked:?}"
+    );
 }
 
 /// Sends `frame` (length prefix included) and reads one reply; `None` when
@@ -667,4 +701,113 @@ fn socket_activation_passes_the_ssh_socket_too() {
     );
     crate::harness::signal(w.agent_pid(), rustix::process::Signal::TERM);
     let _ = activator.wait();
+}
+
+/// A pinentry that answers CONFIRM with `answer` (`OK`, or a cancel) and
+/// logs each question, in the world's folder.
+fn confirming_pinentry(w: &World, answer: &str) -> PathBuf {
+    let bin = w.path("home/pinentry");
+    let log = w.path("home/pinentry.log");
+    let reply = if answer == "OK" {
+        "OK".to_owned()
+    } else {
+        "ERR 83886179 Operation cancelled <Pinentry>".to_owned()
+    };
+    std::fs::write(
+        &bin,
+        format!(
+            "#!/bin/sh\necho 'OK Pleased to meet you'\nwhile IFS= read -r line; do\n  case \
+             \"$line\" in\n    SETDESC\\ *) printf '%s\\n' \"${{line#SETDESC }}\" >> {log}; echo \
+             OK ;;\n    CONFIRM*) echo '{reply}' ;;\n    BYE) echo OK; exit 0 ;;\n    *) echo OK \
+             ;;\n  esac\ndone\n",
+            log = log.display()
+        ),
+    )
+    .expect("pinentry");
+    std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .expect("chmod");
+    bin
+}
+
+fn sign_file(w: &World, pubkey: &Path) -> bool {
+    let msg = w.path("home/confirm-msg");
+    std::fs::write(&msg, b"m").expect("message");
+    let _ = std::fs::remove_file(w.path("home/confirm-msg.sig"));
+    run(openssh(
+        w,
+        "ssh-keygen",
+        &[
+            "-q",
+            "-Y",
+            "sign",
+            "-f",
+            pubkey.to_str().expect("path"),
+            "-n",
+            "file",
+            msg.to_str().expect("path"),
+        ],
+    ))
+    .status
+    .success()
+}
+
+fn questions(w: &World) -> Vec<String> {
+    std::fs::read_to_string(w.path("home/pinentry.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn confirmation_asks_with_pinentry_naming_the_key_and_a_no_refuses() {
+    let (w, key) = ssh_world();
+    w.idp(&["ssh", "generate", "asked"], "").ok();
+    let pubkey = write_public(&w, "asked");
+    let fingerprint = w.idp(&["ssh", "list"], "").ok();
+    let fingerprint = fingerprint
+        .split_whitespace()
+        .last()
+        .expect("fingerprint")
+        .to_owned();
+    let restart = |confirm: &str, answer: &str| {
+        let pin = confirming_pinentry(&w, answer);
+        w.config(&format!(
+            "pinentry = {:?}\n{SSH_ON}confirm = {confirm:?}\n",
+            pin.display().to_string()
+        ));
+        crate::harness::signal(w.agent_pid(), rustix::process::Signal::TERM);
+        w.wait_for(10, "the agent stops", || {
+            UnixStream::connect(w.socket()).is_err()
+        });
+        w.unlock("pw", &key).ok();
+        let _ = std::fs::remove_file(w.path("home/pinentry.log"));
+    };
+
+    restart("every-use", "OK");
+    assert!(sign_file(&w, &pubkey));
+    assert!(sign_file(&w, &pubkey));
+    let asked = questions(&w);
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    assert!(
+        asked[0].contains("\u{201c}asked\u{201d}") && asked[0].contains(&fingerprint),
+        "{asked:?}"
+    );
+    assert!(asked[0].contains("did not name a server"), "{asked:?}");
+
+    restart("once-per-unlock", "OK");
+    assert!(sign_file(&w, &pubkey));
+    assert!(sign_file(&w, &pubkey));
+    assert_eq!(questions(&w).len(), 1, "asked once per unlock");
+    w.idp(&["lock"], "").ok();
+    w.unlock("pw", &key).ok();
+    assert!(sign_file(&w, &pubkey));
+    assert_eq!(questions(&w).len(), 2, "asked again after an unlock");
+
+    restart("every-use", "cancel");
+    assert!(!sign_file(&w, &pubkey), "a no refuses the signature");
+    assert_eq!(questions(&w).len(), 1);
+    // Listing keys asks nothing.
+    assert_eq!(ok(run(openssh(&w, "ssh-add", &["-L"]))).lines().count(), 1);
+    assert_eq!(questions(&w).len(), 1);
 }

@@ -3,6 +3,7 @@
 //! a locked vault offers no key and signs nothing.
 
 use idp_proto::ProtoError;
+use idp_proto::config::SshConfirm;
 use idp_vault::ItemKind;
 use idp_vault::ssh;
 
@@ -41,6 +42,48 @@ pub fn identities(st: &mut AgentState) -> Vec<Identity> {
     out.into_iter().map(|(_, i)| i).collect()
 }
 
+/// A key a person must allow before it signs.
+pub struct Ask {
+    pub name: String,
+    pub fingerprint: String,
+}
+
+/// Whether signing with the key `blob` must be allowed first: `None` when
+/// `confirm` does not ask for it (or it was allowed since the unlock).
+pub fn needs_asking(
+    st: &mut AgentState,
+    blob: &[u8],
+    confirm: SshConfirm,
+) -> Result<Option<Ask>, ProtoError> {
+    let allowed = match confirm {
+        SshConfirm::Never => return Ok(None),
+        SshConfirm::OncePerUnlock => st.ssh_allowed.clone(),
+        SshConfirm::EveryUse => Default::default(),
+    };
+    let item = super::ssh_add::holding(st, blob)?.ok_or_else(not_held)?;
+    if allowed.contains(&item.id) {
+        return Ok(None);
+    }
+    let public = ssh::public_info(item.ssh_public.as_deref().unwrap_or("")).map_err(ssh_error)?;
+    Ok(Some(Ask {
+        name: item.name.clone(),
+        fingerprint: public.fingerprint,
+    }))
+}
+
+/// Remembers until the next lock that the key `blob` was allowed.
+pub fn allowed(st: &mut AgentState, blob: &[u8]) -> Result<(), ProtoError> {
+    let id = super::ssh_add::holding(st, blob)?.ok_or_else(not_held)?.id;
+    st.ssh_allowed.insert(id);
+    Ok(())
+}
+
+fn not_held() -> ProtoError {
+    ProtoError::NotFound {
+        name: "(an SSH key not in the vault)".into(),
+    }
+}
+
 /// Signs `data` with the vault's key whose public key is `blob`. The
 /// answer names the item for the log.
 pub fn sign(
@@ -49,9 +92,7 @@ pub fn sign(
     data: &[u8],
     flags: u32,
 ) -> Result<(Vec<u8>, String), ProtoError> {
-    let item = super::ssh_add::holding(st, blob)?.ok_or(ProtoError::NotFound {
-        name: "(an SSH key not in the vault)".into(),
-    })?;
+    let item = super::ssh_add::holding(st, blob)?.ok_or_else(not_held)?;
     let private = item.ssh_private.as_ref().ok_or(ProtoError::Vault {
         message: "the SSH key item has no private key".into(),
     })?;

@@ -15,9 +15,13 @@
 //! What each message does, and where that differs from OpenSSH's
 //! `ssh-agent`, is in `docs/ssh-agent.md`.
 
+mod confirm;
 mod wire;
 
+use std::path::PathBuf;
 use std::time::Instant;
+
+use idp_proto::config::SshConfirm;
 
 use futures::{SinkExt, StreamExt};
 use tokio::net::UnixListener;
@@ -35,6 +39,9 @@ pub struct SshAgent {
     pub actor: ActorHandle,
     /// `ssh-add FILE` stores the key in the vault.
     pub add_to_vault: bool,
+    /// When to ask before a key signs, and with what.
+    pub confirm: SshConfirm,
+    pub pinentry: Option<PathBuf>,
 }
 
 /// Accepts connections until the task is dropped.
@@ -80,6 +87,8 @@ pub async fn accept_loop(listener: UnixListener, agent: SshAgent, uid: u32, regi
                 WatchedCodec::with_max(conn.clone(), wire::MAX_MESSAGE),
             );
             let serve = async {
+                // The server's host key, once the client bound the session.
+                let mut host = None;
                 while let Some(frame) = framed.next().await {
                     let Ok(frame) = frame else {
                         // Over the cap, or the peer's socket failed: what
@@ -88,7 +97,7 @@ pub async fn accept_loop(listener: UnixListener, agent: SshAgent, uid: u32, regi
                         return;
                     };
                     let in_progress = conn.call();
-                    let reply = agent.answer(&frame).await;
+                    let reply = agent.answer(&frame, &mut host).await;
                     drop(in_progress);
                     if framed.send(Bytes::from(reply)).await.is_err() {
                         return;
@@ -106,7 +115,7 @@ pub async fn accept_loop(listener: UnixListener, agent: SshAgent, uid: u32, regi
 
 impl SshAgent {
     /// The reply to one message.
-    async fn answer(&self, body: &[u8]) -> Vec<u8> {
+    async fn answer(&self, body: &[u8], host: &mut Option<String>) -> Vec<u8> {
         let request = match wire::parse(body) {
             Ok(r) => r,
             Err(wire::Malformed) => {
@@ -124,6 +133,9 @@ impl SshAgent {
                 wire::identities(keys.iter().map(|k| (k.blob.as_slice(), k.comment.as_str())))
             }
             Request::Sign { blob, data, flags } => {
+                if !self.allowed(&blob, host.as_deref()).await {
+                    return wire::status(FAILURE);
+                }
                 let signed = self
                     .actor
                     .call(move |st| ops::ssh_sign::sign(st, &blob, &data, flags))
@@ -153,8 +165,9 @@ impl SshAgent {
                 signature,
                 forwarding,
             } => match idp_vault::ssh::verify_session_bind(&host_key, &session_id, &signature) {
-                Ok(host) => {
-                    tracing::debug!(host, forwarding, "SSH session bound to a host key");
+                Ok(key) => {
+                    tracing::debug!(host = key, forwarding, "SSH session bound to a host key");
+                    *host = Some(key);
                     wire::status(SUCCESS)
                 }
                 Err(_) => {
@@ -167,6 +180,45 @@ impl SshAgent {
                 wire::status(FAILURE)
             }
         }
+    }
+
+    /// Whether the key `blob` may sign now: `[ssh_agent] confirm` says when
+    /// the person is asked.
+    async fn allowed(&self, blob: &[u8], host: Option<&str>) -> bool {
+        let confirm = self.confirm;
+        let key = blob.to_vec();
+        let ask = match self
+            .actor
+            .call(move |st| ops::ssh_sign::needs_asking(st, &key, confirm))
+            .await
+        {
+            Ok(None) => return true,
+            Ok(Some(ask)) => ask,
+            Err(e) => {
+                tracing::info!(error = %e, "SSH socket: refused to sign");
+                return false;
+            }
+        };
+        let Some(pinentry) = self.pinentry.clone() else {
+            tracing::warn!(
+                "SSH socket: refused to sign: [ssh_agent] confirm asks before signing, but no \
+                 `pinentry` is set in config.toml"
+            );
+            return false;
+        };
+        let question = confirm::question(&ask, host);
+        let yes = tokio::task::spawn_blocking(move || confirm::ask(&pinentry, &question))
+            .await
+            .unwrap_or(false);
+        tracing::info!(allowed = yes, fingerprint = %ask.fingerprint, "SSH key use confirmation");
+        if yes && confirm == SshConfirm::OncePerUnlock {
+            let key = blob.to_vec();
+            let _ = self
+                .actor
+                .call(move |st| ops::ssh_sign::allowed(st, &key))
+                .await;
+        }
+        yes
     }
 
     /// `ssh-add FILE`: stores the key in the vault, when allowed.
