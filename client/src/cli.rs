@@ -509,8 +509,8 @@ pub struct SshArgs {
 pub enum SshCommand {
     /// Make a new SSH key and store it in the vault.
     Generate(SshGenerateArgs),
-    /// Store an OpenSSH private key file in the vault (asks for its
-    /// passphrase if it has one).
+    /// Store a private key file (OpenSSH, or PEM: PKCS#8, PKCS#1, SEC1) in
+    /// the vault (asks for its passphrase if it has one).
     Import(SshImportArgs),
     /// List the vault's SSH keys: name, type and SHA256 fingerprint.
     List(JsonFlag),
@@ -547,7 +547,8 @@ pub struct SshGenerateArgs {
 
 #[derive(Debug, Args)]
 pub struct SshImportArgs {
-    /// An OpenSSH private key file (as `ssh-keygen` writes).
+    /// A private key file: OpenSSH's format (as `ssh-keygen` writes), or
+    /// PEM (PKCS#8, PKCS#1, SEC1).
     pub file: PathBuf,
     /// A name for the new item (default: the file's name).
     #[arg(long)]

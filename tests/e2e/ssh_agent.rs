@@ -811,3 +811,96 @@ fn confirmation_asks_with_pinentry_naming_the_key_and_a_no_refuses() {
     assert_eq!(ok(run(openssh(&w, "ssh-add", &["-L"]))).lines().count(), 1);
     assert_eq!(questions(&w).len(), 1);
 }
+
+/// PEM files: PKCS#8 (plain and encrypted) from `ssh-keygen -m PKCS8` and
+/// `openssl` (Ed25519, which ssh-keygen writes in OpenSSH's format only),
+/// PKCS#1 and SEC1 from `ssh-keygen -m PEM`; the old OpenSSL encryption is
+/// refused with the way out.
+#[test]
+fn pem_and_pkcs8_files_import() {
+    let (w, _) = ssh_world();
+    let pass = "open sesame";
+    let mut files = Vec::new();
+    for (ty, format) in [
+        ("ecdsa", "PKCS8"),
+        ("rsa", "PKCS8"),
+        ("ecdsa", "PEM"),
+        ("rsa", "PEM"),
+    ] {
+        for p in ["", pass] {
+            if format == "PEM" && !p.is_empty() {
+                continue;
+            }
+            let file = w.path(&format!("home/{format}_{ty}_{}", p.len()));
+            let f = file.to_str().expect("path").to_owned();
+            ok(run(openssh(
+                &w,
+                "ssh-keygen",
+                &["-q", "-t", ty, "-N", p, "-m", format, "-f", &f],
+            )));
+            files.push((f, p));
+        }
+    }
+    let openssl = |args: &[&str]| ok(run(openssh(&w, "openssl", args)));
+    let ed = w
+        .path("home/openssl_ed25519")
+        .to_str()
+        .expect("path")
+        .to_owned();
+    let ed_enc = format!("{ed}_enc");
+    let ed_plain = format!("{ed}_plain");
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", &ed]);
+    openssl(&["genpkey", "-algorithm", "ed25519", "-out", &ed_plain]);
+    openssl(&[
+        "pkcs8",
+        "-topk8",
+        "-v2",
+        "aes-256-cbc",
+        "-in",
+        &ed_plain,
+        "-out",
+        &ed_enc,
+        "-passout",
+        &format!("pass:{pass}"),
+    ]);
+    files.push((ed.clone(), ""));
+    files.push((ed_enc, pass));
+
+    for (n, (f, p)) in files.iter().enumerate() {
+        let name = format!("pem-{n}");
+        let mut args = vec!["ssh", "import", f.as_str(), "--name", &name];
+        if !p.is_empty() {
+            args.push("--passphrase-stdin");
+        }
+        w.idp(&args, &format!("{p}\n")).ok();
+        let ours = public(&w, &name);
+        if f.contains("openssl") {
+            // ssh-keygen does not read Ed25519 PKCS#8: compare the raw
+            // public key with openssl's (the last 32 bytes of both forms).
+            let mut c = openssh(
+                &w,
+                "openssl",
+                &["pkey", "-in", f, "-pubout", "-outform", "DER"],
+            );
+            c.arg("-passin").arg(format!("pass:{p}"));
+            let der = run(c).stdout;
+            let blob = decode_base64(ours.split_whitespace().nth(1).expect("base64"));
+            assert_eq!(der[der.len() - 32..], blob[blob.len() - 32..], "{f}");
+            continue;
+        }
+        let theirs = ok(run(openssh(&w, "ssh-keygen", &["-y", "-P", p, "-f", f])));
+        assert_eq!(key_part(&ours), key_part(&theirs), "{f}");
+    }
+
+    let legacy = w.path("home/legacy").to_str().expect("path").to_owned();
+    ok(run(openssh(
+        &w,
+        "ssh-keygen",
+        &["-q", "-t", "rsa", "-N", pass, "-m", "PEM", "-f", &legacy],
+    )));
+    let refused = w.idp(
+        &["ssh", "import", &legacy, "--passphrase-stdin"],
+        &format!("{pass}\n"),
+    );
+    assert!(refused.fails(1).contains("ssh-keygen -p -f FILE"));
+}

@@ -19,6 +19,9 @@ use zeroize::Zeroizing;
 
 use crate::secret::SecretString;
 
+#[path = "ssh_pem.rs"]
+mod pem;
+
 /// The smallest RSA modulus accepted, as OpenSSH's own lower bound for new
 /// keys and signatures.
 pub const MIN_RSA_BITS: u32 = 2048;
@@ -45,10 +48,15 @@ pub enum SshKeyType {
 #[non_exhaustive]
 pub enum SshError {
     #[error(
-        "this is not an OpenSSH private key file (`-----BEGIN OPENSSH PRIVATE KEY-----`): \
-         convert it with `ssh-keygen -p -f FILE`, which rewrites it in that format"
+        "this is not a private key file idp reads (OpenSSH's `BEGIN OPENSSH PRIVATE KEY`, or \
+         PEM: PKCS#8, PKCS#1, SEC1)"
     )]
     NotAKey,
+    #[error(
+        "PEM files encrypted the old OpenSSL way (Proc-Type: 4,ENCRYPTED) are not read: \
+         `ssh-keygen -p -f FILE` rewrites the file in OpenSSH's format"
+    )]
+    LegacyPem,
     #[error("the key is protected by a passphrase: give its passphrase")]
     NeedsPassphrase,
     #[error("wrong passphrase for the key")]
@@ -183,15 +191,22 @@ pub fn generate(ty: SshKeyType, comment: &str) -> Result<NewSshKey, SshError> {
     store(&key)
 }
 
-/// `true` when `file` is an OpenSSH private key protected by a passphrase.
+/// `true` when `file` is a private key protected by a passphrase.
 pub fn is_encrypted(file: &[u8]) -> Result<bool, SshError> {
+    if pem::is_pem(file) {
+        return pem::is_encrypted(file);
+    }
     let key = PrivateKey::from_openssh(file).map_err(|_| SshError::NotAKey)?;
     Ok(key.is_encrypted())
 }
 
-/// Reads an OpenSSH private key file, decrypting it with `passphrase` when
-/// it has one; the result is stored unencrypted (inside the vault).
+/// Reads an OpenSSH private key file (or a PEM one: PKCS#8, PKCS#1, SEC1),
+/// decrypting it with `passphrase` when it has one; the result is stored
+/// unencrypted (inside the vault).
 pub fn import(file: &[u8], passphrase: Option<&[u8]>) -> Result<NewSshKey, SshError> {
+    if pem::is_pem(file) {
+        return store(&pem::import(file, passphrase)?);
+    }
     let key = PrivateKey::from_openssh(file).map_err(|_| SshError::NotAKey)?;
     // Refuse unsupported keys before spending a bcrypt KDF on them.
     check_supported(key.public_key().key_data())?;

@@ -1,7 +1,7 @@
 //! `idp ssh`: SSH keys in the vault, and how to reach the agent's SSH
 //! socket.
 //!
-//! An imported key file is read and, if it has a passphrase, decrypted
+//! An imported key file (OpenSSH or PEM) is read and, if it has a passphrase, decrypted
 //! here; the agent receives the unencrypted key over its socket (as it
 //! receives passwords) and stores it. Export writes a new file, mode 0600,
 //! never over another, after the password is asked again.
@@ -107,7 +107,7 @@ fn read_key_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, CliError> {
         CliError::new(
             Exit::Error,
             format!("cannot read {}: {e}", path.display()),
-            "name an OpenSSH private key file",
+            "name a private key file",
         )
     };
     let file = std::fs::File::open(path).map_err(fail)?;
@@ -119,7 +119,7 @@ fn read_key_file(path: &Path) -> Result<Zeroizing<Vec<u8>>, CliError> {
         return Err(CliError::new(
             Exit::Error,
             format!("{} is larger than any SSH key file", path.display()),
-            "name an OpenSSH private key file",
+            "name a private key file",
         ));
     }
     Ok(buf)
