@@ -23,6 +23,7 @@ pub mod framing;
 pub mod paths;
 mod secret;
 pub mod socket;
+pub mod ssh_wire;
 pub mod text;
 mod types;
 

@@ -16,12 +16,12 @@
 //! `ssh-agent`, is in `docs/ssh-agent.md`.
 
 mod confirm;
-mod wire;
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use idp_proto::config::SshConfirm;
+use idp_proto::ssh_wire as wire;
 
 use futures::{SinkExt, StreamExt};
 use tokio::net::UnixListener;

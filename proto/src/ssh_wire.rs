@@ -1,7 +1,9 @@
 //! The SSH agent protocol's messages (draft-miller-ssh-agent), read and
 //! written with `ssh-encoding`. A frame is a 4-byte big-endian length and a
-//! body whose first byte is the message type; the framing, and its cap,
-//! are [`crate::connections::WatchedCodec`]'s.
+//! body whose first byte is the message type; the agent frames them with
+//! [`crate::framing::FrameCodec::with_max`] at [`MAX_MESSAGE`]. Parsing
+//! allocates at most the message's own length: every length inside is
+//! checked against what is left before anything is copied.
 
 use ssh_encoding::{Decode, Encode};
 
