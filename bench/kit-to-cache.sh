@@ -11,6 +11,7 @@
 # hyperfine. Everything runs in private HOME/XDG trees and a private D-Bus
 # session, and is stopped at the end.
 set -euo pipefail
+bash "$(dirname "$0")/../scripts/deps-debian" bench
 RUNS=${1:-50}
 FORMAT=${2:-pdf}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -7,6 +7,7 @@
 # (dbus-run-session), python3-secretstorage. Everything runs in a private
 # HOME/XDG tree and a private D-Bus session, and is stopped at the end.
 set -euo pipefail
+bash "$(dirname "$0")/../scripts/deps-debian" bench
 ITEMS=${1:-10000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}

@@ -206,6 +206,37 @@ impl UnlockedVault {
     }
 
     /// The log format this vault writes: that of its header.
+    /// One record of this device's log, sealed under the current key in the
+    /// current format: the frame as it goes on disk. `None` is a tombstone.
+    pub(super) fn seal(
+        &self,
+        device: &DeviceId,
+        seq: u64,
+        prev: u64,
+        clock: u64,
+        id: crate::ItemId,
+        item: Option<&crate::Item>,
+    ) -> Result<Vec<u8>> {
+        let (op, plain) = match item {
+            Some(i) => (Op::Upsert, codec::encode(i)),
+            None => (Op::Tombstone, zeroize::Zeroizing::new(Vec::new())),
+        };
+        let rec = RawRecord::seal(
+            self.keys.current_cipher(),
+            self.log_version(),
+            self.keys.epoch(),
+            &self.locked.header.vault_id,
+            device,
+            seq,
+            prev,
+            clock,
+            id,
+            op,
+            &plain,
+        )?;
+        Ok(rec.frame())
+    }
+
     fn log_version(&self) -> u8 {
         if self.locked.header.version >= 2 {
             log::VERSION
@@ -395,28 +426,10 @@ impl UnlockedVault {
         records: Vec<(u64, u64, crate::ItemId, Option<crate::Item>)>,
     ) -> Result<(Vec<u8>, u64)> {
         let vault_id = self.locked.header.vault_id;
-        let version = self.log_version();
-        let mut out = log::file_header(version, &vault_id, device).to_vec();
+        let mut out = log::file_header(self.log_version(), &vault_id, device).to_vec();
         let mut prev = 0u64;
         for (seq, clock, id, item) in records {
-            let (op, plain) = match &item {
-                Some(i) => (Op::Upsert, codec::encode(i)),
-                None => (Op::Tombstone, zeroize::Zeroizing::new(Vec::new())),
-            };
-            let rec = RawRecord::seal(
-                self.keys.current_cipher(),
-                version,
-                self.keys.epoch(),
-                &vault_id,
-                device,
-                seq,
-                prev,
-                clock,
-                id,
-                op,
-                &plain,
-            )?;
-            out.extend_from_slice(&rec.frame());
+            out.extend_from_slice(&self.seal(device, seq, prev, clock, id, item.as_ref())?);
             prev = seq;
         }
         Ok((out, prev))

@@ -12,10 +12,10 @@ use crate::client_key::ClientKey;
 use crate::device::Device;
 use crate::error::{Result, VaultError};
 use crate::ids::{DeviceId, ItemId};
-use crate::item::{Item, Needle, codec};
+use crate::item::{Item, Needle};
 use crate::kdf::KdfParams;
 use crate::keys::VaultKeys;
-use crate::log::{self, Op, RawRecord};
+use crate::log;
 use crate::names::{self, NameIndex};
 use crate::secret::{Key32, SecretString};
 use crate::vault::{LockedVault, VaultInfo, now_ms};
@@ -219,32 +219,17 @@ impl UnlockedVault {
         let device = self.device.id();
         self.ready_own()?;
         let vault_id = self.locked.header.vault_id;
-        let version = if self.locked.header.version >= 2 {
-            log::VERSION
-        } else {
-            1
-        };
         let mut frames = Vec::new();
         let (mut seq, mut prev, mut clock) = (self.own_seq, self.own_prev, self.clock);
         for (id, item) in &changes {
-            let (op, plain) = match item {
-                Some(i) => (Op::Upsert, codec::encode(i)),
-                None => (Op::Tombstone, zeroize::Zeroizing::new(Vec::new())),
-            };
-            let rec = RawRecord::seal(
-                self.keys.current_cipher(),
-                version,
-                self.keys.epoch(),
-                &vault_id,
+            frames.extend_from_slice(&self.seal(
                 &device,
                 seq + 1,
                 prev,
                 clock + 1,
                 *id,
-                op,
-                &plain,
-            )?;
-            frames.extend_from_slice(&rec.frame());
+                item.as_ref(),
+            )?);
             seq += 1;
             prev = seq;
             clock += 1;

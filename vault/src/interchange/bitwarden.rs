@@ -45,6 +45,9 @@ struct BwItem {
     login: Option<Login>,
     #[serde(default)]
     card: Option<Card>,
+    /// Every field of an identity item, kept as the export has it.
+    #[serde(default)]
+    identity: Option<serde_json::Map<String, Value>>,
     #[serde(default, rename = "passwordHistory")]
     password_history: Option<Vec<PasswordHistory>>,
 }
@@ -55,6 +58,18 @@ struct Login {
     password: Option<String>,
     totp: Option<String>,
     uris: Option<Vec<Uri>>,
+    #[serde(default, rename = "fido2Credentials")]
+    fido2_credentials: Option<Vec<Passkey>>,
+}
+
+/// A passkey stored with a login. idp-vault does not hold passkeys; each is
+/// named in the import report.
+#[derive(Deserialize)]
+struct Passkey {
+    #[serde(default, rename = "rpId")]
+    rp_id: Option<String>,
+    #[serde(default, rename = "userName")]
+    user_name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +140,9 @@ pub(super) fn parse(text_in: &str) -> Result<Parsed, ImportError> {
                 let mut item = login(&name, text(&l.username), text(&l.password), "");
                 item.urls = urls;
                 item.totp = non_empty(text(&l.totp)).map(Into::into);
+                for pk in l.fido2_credentials.unwrap_or_default() {
+                    out.skipped.push(passkey_left_out(&label, &pk));
+                }
                 item
             }
             2 => Item::new(ItemKind::Note, name.as_deref().unwrap_or("(no name)")),
@@ -142,11 +160,9 @@ pub(super) fn parse(text_in: &str) -> Result<Parsed, ImportError> {
                 item
             }
             4 => {
-                out.skipped.push(Skipped {
-                    entry: label,
-                    reason: "identity items are not supported".into(),
-                });
-                continue;
+                let mut item = Item::new(ItemKind::Note, name.as_deref().unwrap_or("(no name)"));
+                item.tags.push(IDENTITY_TAG.into());
+                item
             }
             other => {
                 out.skipped.push(Skipped {
@@ -157,6 +173,9 @@ pub(super) fn parse(text_in: &str) -> Result<Parsed, ImportError> {
             }
         };
         item.notes = non_empty(text(&bw.notes)).map(Into::into);
+        if let Some(identity) = &bw.identity {
+            identity_lines(&mut item, identity);
+        }
         for f in bw.fields.unwrap_or_default() {
             append_note(&mut item, text(&f.name), text(&f.value));
         }
@@ -178,6 +197,66 @@ pub(super) fn parse(text_in: &str) -> Result<Parsed, ImportError> {
         out.items.push(item);
     }
     Ok(out)
+}
+
+/// The tag an identity imported from Bitwarden carries: it becomes a
+/// secure note, its fields as `label: value` lines.
+pub(super) const IDENTITY_TAG: &str = "identity";
+
+/// The fields of a Bitwarden identity, in the order its form shows them,
+/// with the label each gets in the note.
+const IDENTITY_FIELDS: [(&str, &str); 18] = [
+    ("title", "title"),
+    ("firstName", "first name"),
+    ("middleName", "middle name"),
+    ("lastName", "last name"),
+    ("username", "username"),
+    ("company", "company"),
+    ("ssn", "national insurance or social security number"),
+    ("passportNumber", "passport number"),
+    ("licenseNumber", "licence number"),
+    ("email", "email"),
+    ("phone", "phone"),
+    ("address1", "address 1"),
+    ("address2", "address 2"),
+    ("address3", "address 3"),
+    ("city", "city"),
+    ("state", "state or province"),
+    ("postalCode", "postal code"),
+    ("country", "country"),
+];
+
+/// Appends every field of an identity to the item's notes: the known ones
+/// in the form's order, then any other the export holds, so nothing is lost.
+fn identity_lines(item: &mut Item, identity: &serde_json::Map<String, Value>) {
+    let value_text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    for (key, label) in IDENTITY_FIELDS {
+        if let Some(v) = identity.get(key) {
+            append_note(item, label, &value_text(v));
+        }
+    }
+    for (key, v) in identity {
+        if !IDENTITY_FIELDS.iter().any(|(k, _)| k == key) {
+            append_note(item, key, &value_text(v));
+        }
+    }
+}
+
+fn passkey_left_out(label: &str, pk: &Passkey) -> Skipped {
+    let site = non_empty(text(&pk.rp_id)).unwrap_or("an unnamed site");
+    let user = non_empty(text(&pk.user_name))
+        .map(|u| format!(", user {u}"))
+        .unwrap_or_default();
+    Skipped {
+        entry: format!("{label} (passkey for {site}{user})"),
+        reason: "passkeys are not imported: idp-vault cannot hold them; the login itself was \
+                 imported, and the passkey stays usable where it is now"
+            .into(),
+    }
 }
 
 fn uuid_of(item: &Item) -> String {

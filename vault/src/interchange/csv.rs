@@ -1,5 +1,12 @@
 //! Browser CSV exports (Chrome and Edge, Firefox, Safari) and Bitwarden's
 //! CSV, told apart by their header row.
+//!
+//! Fields are read by the header's names. Some exporters (Chrome among
+//! them) leave trailing empty fields out of a row, and some add empty ones:
+//! such rows are read, since which value is which is still clear. A row
+//! with more non-empty fields than the header has columns is not (a comma
+//! that should have been quoted shifts every value after it): it is left
+//! out and named in the report.
 
 use std::collections::HashMap;
 
@@ -35,7 +42,7 @@ pub(super) fn parse(text: &str) -> Result<Parsed, ImportError> {
     let bad = |d: String| ImportError::malformed(ImportFormat::Csv, d);
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
-        .flexible(false)
+        .flexible(true)
         .from_reader(text.as_bytes());
     let headers = reader
         .headers()
@@ -59,6 +66,18 @@ pub(super) fn parse(text: &str) -> Result<Parsed, ImportError> {
             bad(format!("line {line}: {e}"))
         })?;
         let line = row.position().map_or(0, |p| p.line());
+        if row.len() > headers.len() && row.iter().skip(headers.len()).any(|f| !f.is_empty()) {
+            out.skipped.push(Skipped {
+                entry: format!("line {line}"),
+                reason: format!(
+                    "the row has {} fields and the header {}, so which value is which is not \
+                     clear (a comma in a value that is not quoted?): fix the row and import it again",
+                    row.len(),
+                    headers.len()
+                ),
+            });
+            continue;
+        }
         let get = |name: &str| cols.get(name).and_then(|&i| row.get(i)).unwrap_or("");
         let (url, username, password) = match flavour {
             Flavour::Bitwarden => (

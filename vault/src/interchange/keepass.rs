@@ -3,6 +3,7 @@
 //! Group names become tags (the root group's name is left out), entries in
 //! the recycle bin are skipped, the entry's own history becomes password
 //! history, and string fields with no place of their own are kept in notes.
+//! Attachments are not imported; each is named in the report.
 
 use roxmltree::{Document, Node, ParsingOptions};
 
@@ -83,6 +84,23 @@ fn entry_item(entry: Node<'_, '_>, tags: &[String]) -> Item {
     item
 }
 
+/// The names of an entry's attachments (`<Binary><Key/>...</Binary>`).
+fn attachment_names<'a>(entry: Node<'a, '_>) -> impl Iterator<Item = &'a str> {
+    entry
+        .children()
+        .filter(|c| c.has_tag_name("Binary"))
+        .map(|b| child_text(b, "Key"))
+}
+
+fn attachment_left_out(entry: &str, attachment: &str) -> Skipped {
+    Skipped {
+        entry: format!("{entry} (attachment {attachment})"),
+        reason: "attachments are not imported: save the file from KeePass and keep it \
+                 elsewhere, or paste a text attachment into the item's notes"
+            .into(),
+    }
+}
+
 fn walk(group: Node<'_, '_>, path: &mut Vec<String>, recycle: &str, out: &mut Parsed) {
     let name = child_text(group, "Name").to_string();
     if !recycle.is_empty() && child_text(group, "UUID") == recycle {
@@ -110,7 +128,11 @@ fn walk(group: Node<'_, '_>, path: &mut Vec<String>, recycle: &str, out: &mut Pa
     let tags: Vec<String> = path.iter().filter(|p| !p.is_empty()).cloned().collect();
     for c in group.children() {
         if c.has_tag_name("Entry") {
-            out.items.push(entry_item(c, &tags));
+            let item = entry_item(c, &tags);
+            for name in attachment_names(c) {
+                out.skipped.push(attachment_left_out(&item.name, name));
+            }
+            out.items.push(item);
         } else if c.has_tag_name("Group") {
             walk(c, path, recycle, out);
         }

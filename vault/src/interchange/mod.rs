@@ -3,9 +3,11 @@
 //!
 //! Every import parses the whole file before anything is written: a file
 //! that is malformed anywhere is refused as a whole, with the place named;
-//! entries that are well-formed but cannot be represented (an identity, an
-//! item in the recycle bin, a name too long or holding control characters)
-//! are skipped and listed with the reason. The items then go into the vault
+//! entries, or parts of them, that are well-formed but cannot be
+//! represented (an item in the recycle bin, a name too long or holding
+//! control characters, a passkey, an attachment, a CSV row whose fields
+//! cannot be told apart) are skipped and listed with the reason: nothing is
+//! left out without a word. The items then go into the vault
 //! in one durable write, so an import is never half done.
 
 use std::collections::HashSet;
@@ -94,7 +96,8 @@ impl ImportError {
     }
 }
 
-/// An entry of the file that was not imported, and why.
+/// An entry of the file, or a part of one (a passkey, an attachment), that
+/// was not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
     /// Where it is: its name, or its line.
