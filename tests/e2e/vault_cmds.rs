@@ -372,7 +372,7 @@ fn export_refuses_without_plaintext_writes_0600_and_round_trips() {
     let other = World::new();
     other.init("pw");
     let r = import(&other, "json", f);
-    assert_eq!(r["imported"], 6, "{r}");
+    assert_eq!(r["imported"], 7, "{r}");
     for name in ["Ünïcødé GitHub 🐙", "Wi-Fi at home", "Visa"] {
         let item = |x: &World| {
             let mut v: serde_json::Value =
@@ -392,7 +392,7 @@ fn export_refuses_without_plaintext_writes_0600_and_round_trips() {
     let third = World::new();
     third.init("pw");
     let r = import(&third, "bitwarden-json", bw.to_str().expect("utf-8"));
-    assert_eq!(r["imported"], 6, "{r}");
+    assert_eq!(r["imported"], 7, "{r}");
     assert_eq!(
         third.idp(&["get", "Ünïcødé GitHub 🐙"], "").ok().trim(),
         "pässwörd ✓ with spaces"
