@@ -10,11 +10,13 @@
 # signature after an unlock against later ones: the KDF runs in `unlock`,
 # never in a signature.
 #
-# Needs: hyperfine, openssh-client. Everything runs in a private HOME/XDG
-# tree and is stopped at the end.
+# Installs what it needs (hyperfine, openssh-client: scripts/deps-debian
+# bench). Everything runs in a private HOME/XDG tree and is stopped at the
+# end.
 set -euo pipefail
 RUNS=${1:-300}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+bash "$ROOT/scripts/deps-debian" bench
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 cd "$ROOT"
 cargo build --release -q --locked -p idp-agent -p idp-cli
