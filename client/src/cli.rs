@@ -83,6 +83,10 @@ pub enum Command {
     Totp(NameArg),
     /// Show an item's earlier passwords and other secrets.
     History(HistoryArgs),
+    /// SSH keys in the vault, and the SSH agent that serves them.
+    ///
+    /// Without a subcommand: prints how to point ssh at idp's SSH agent.
+    Ssh(SshArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the man page (roff).
@@ -493,4 +497,77 @@ pub struct GenerateArgs {
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct SshArgs {
+    #[command(subcommand)]
+    pub command: Option<SshCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SshCommand {
+    /// Make a new SSH key and store it in the vault.
+    Generate(SshGenerateArgs),
+    /// Store a private key file (OpenSSH, or PEM: PKCS#8, PKCS#1, SEC1) in
+    /// the vault (asks for its passphrase if it has one).
+    Import(SshImportArgs),
+    /// List the vault's SSH keys: name, type and SHA256 fingerprint.
+    List(JsonFlag),
+    /// Print a key's public key as an `authorized_keys` line.
+    Public(NameArg),
+    /// Write a key's private key, unencrypted, to a new file (mode 0600;
+    /// asks for the password again).
+    Export(SshExportArgs),
+}
+
+/// The kinds of key `idp ssh generate` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SshType {
+    Ed25519,
+    Ecdsa,
+    Rsa,
+}
+
+#[derive(Debug, Args)]
+pub struct SshGenerateArgs {
+    /// A name for the new item.
+    pub name: String,
+    /// The kind of key.
+    #[arg(long = "type", value_enum, default_value = "ed25519")]
+    pub key_type: SshType,
+    /// ECDSA only: the curve's size, 256 (P-256) or 384 (P-384). RSA keys
+    /// have 3072 bits.
+    #[arg(long, value_name = "BITS", value_parser = ["256", "384"])]
+    pub bits: Option<String>,
+    /// The key's comment (default: the name).
+    #[arg(long)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SshImportArgs {
+    /// A private key file: OpenSSH's format (as `ssh-keygen` writes), or
+    /// PEM (PKCS#8, PKCS#1, SEC1).
+    pub file: PathBuf,
+    /// A name for the new item (default: the file's name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Read the file's passphrase from the first line of standard input.
+    #[arg(long)]
+    pub passphrase_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SshExportArgs {
+    /// Item name or id.
+    pub name: String,
+    /// Confirm that FILE will hold the private key unencrypted (required).
+    #[arg(long)]
+    pub plaintext: bool,
+    /// The new file to write (an existing one is never replaced).
+    pub file: PathBuf,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
 }

@@ -95,6 +95,7 @@ async fn run(command: Command) -> Result<(), CliError> {
         Command::Generate(a) => cmd::generate::run(a),
         Command::Totp(a) => cmd::totp::run(a.name).await,
         Command::History(a) => cmd::history::run(a).await,
+        Command::Ssh(a) => cmd::ssh::run(a, &config.ssh_agent, &mut env).await,
         Command::Completions(a) => cmd::completions::run(a.shell),
         Command::Man => cmd::man::run(),
         Command::ClipboardHold(a) => clipboard::hold(a, &mut env).await,

@@ -180,6 +180,14 @@ impl WatchedCodec {
             conn,
         }
     }
+
+    /// Frames of at most `max` bytes (the SSH agent socket's cap).
+    pub fn with_max(conn: Arc<Conn>, max: usize) -> Self {
+        WatchedCodec {
+            inner: FrameCodec::with_max(max),
+            conn,
+        }
+    }
 }
 
 impl Decoder for WatchedCodec {

@@ -1,7 +1,10 @@
 //! Between the vault's types and the wire's. Secrets are copied from one
 //! zeroizing type into another, never through a plain `String`.
 
-use idp_proto::{ItemData, ItemPatch, ItemSummary, KdfSettings, ProtoError, Secret, VaultSummary};
+use idp_proto::{
+    ItemData, ItemPatch, ItemSummary, KdfSettings, ProtoError, Secret, SshKeyInfo, VaultSummary,
+};
+use idp_vault::ssh::SshError;
 use idp_vault::{Item, ItemKind, KdfParams, SecretString, VaultError, VaultInfo};
 
 pub fn kind_to_wire(k: ItemKind) -> idp_proto::ItemKind {
@@ -9,6 +12,7 @@ pub fn kind_to_wire(k: ItemKind) -> idp_proto::ItemKind {
         ItemKind::Login => idp_proto::ItemKind::Login,
         ItemKind::Note => idp_proto::ItemKind::Note,
         ItemKind::Card => idp_proto::ItemKind::Card,
+        ItemKind::SshKey => idp_proto::ItemKind::SshKey,
     }
 }
 
@@ -17,6 +21,27 @@ pub fn kind_from_wire(k: idp_proto::ItemKind) -> ItemKind {
         idp_proto::ItemKind::Login => ItemKind::Login,
         idp_proto::ItemKind::Note => ItemKind::Note,
         idp_proto::ItemKind::Card => ItemKind::Card,
+        idp_proto::ItemKind::SshKey => ItemKind::SshKey,
+    }
+}
+
+/// The public parts of an SSH key item.
+pub fn ssh_info(item: &Item) -> Result<SshKeyInfo, SshError> {
+    let public = idp_vault::ssh::public_info(item.ssh_public.as_deref().unwrap_or(""))?;
+    Ok(SshKeyInfo {
+        id: item.id.to_hex(),
+        name: item.name.clone(),
+        key_type: public.key_type.into(),
+        bits: public.bits,
+        fingerprint: public.fingerprint,
+        public: public.line,
+        comment: public.comment,
+    })
+}
+
+pub fn ssh_error(e: SshError) -> ProtoError {
+    ProtoError::Invalid {
+        reason: e.to_string(),
     }
 }
 

@@ -43,6 +43,8 @@ pub struct Bound {
     pub file: FileId,
     /// `false` when systemd owns the socket file.
     pub ours: bool,
+    /// The SSH agent socket, when systemd passed it too.
+    pub ssh: Option<Beside>,
     /// Held for the agent's lifetime; released by the kernel on exit.
     _lock: File,
 }
@@ -131,29 +133,60 @@ pub fn listen(socket: &Path, uid: u32) -> anyhow::Result<Listen> {
         path: socket.to_path_buf(),
         file,
         ours: true,
+        ssh: None,
         _lock: lock,
     }))
 }
 
-/// The socket systemd passed (`LISTEN_FDS`), with the lock beside it.
+/// The sockets systemd passed (`LISTEN_FDS`), with the lock beside the
+/// agent's. A passed socket whose file is named `ssh.sock` is the SSH agent
+/// socket (`idp-ssh-agent.socket`); the other is the agent's own.
 fn passed() -> anyhow::Result<Option<Bound>> {
     let mut fds = listenfd::ListenFd::from_env();
-    let Some(listener) = fds
-        .take_unix_listener(0)
-        .context("LISTEN_FDS is set but fd 3 is not a Unix socket")?
-    else {
+    let mut main = None;
+    let mut ssh = None;
+    for index in 0..fds.len() {
+        let Some(listener) = fds.take_unix_listener(index).with_context(|| {
+            format!(
+                "LISTEN_FDS is set but fd {} is not a Unix socket",
+                3 + index
+            )
+        })?
+        else {
+            continue;
+        };
+        let addr = listener
+            .local_addr()
+            .context("cannot read the passed socket's address")?;
+        let Some(path) = addr.as_pathname() else {
+            bail!(
+                "a socket passed in LISTEN_FDS has no file path: idp-agent serves socket files \
+                 only (ListenStream=%t/idp/agent.sock, as in idp-agent.socket)"
+            );
+        };
+        let path = path.to_path_buf();
+        if path.file_name().is_some_and(|n| n == SSH_SOCKET) {
+            let file = FileId::of(&path)
+                .with_context(|| format!("cannot read the passed socket {}", path.display()))?;
+            ssh = Some(Beside {
+                listener,
+                path,
+                file,
+                ours: false,
+            });
+        } else {
+            main = Some((listener, path));
+        }
+    }
+    let Some((listener, path)) = main else {
+        if ssh.is_some() {
+            bail!(
+                "systemd passed the SSH socket only: enable idp-agent.socket too (the SSH \
+                 socket's unit starts the agent's service, which needs both)"
+            );
+        }
         return Ok(None);
     };
-    let addr = listener
-        .local_addr()
-        .context("cannot read the passed socket's address")?;
-    let Some(path) = addr.as_pathname() else {
-        bail!(
-            "the socket passed in LISTEN_FDS has no file path: idp-agent serves a socket file \
-             only (ListenStream=%t/idp/agent.sock, as in idp-agent.socket)"
-        );
-    };
-    let path = path.to_path_buf();
     let dir = path.parent().context("the passed socket has no folder")?;
     // Nothing else can serve this socket: wait for an agent on its way out.
     let lock = take_lock(dir, None)?.context("the agent lock was not taken")?;
@@ -164,6 +197,7 @@ fn passed() -> anyhow::Result<Option<Bound>> {
         path,
         file,
         ours: false,
+        ssh,
         _lock: lock,
     }))
 }
@@ -234,6 +268,53 @@ fn answers(path: &Path) -> bool {
 impl Bound {
     /// Removes the socket file on a clean exit, when it is ours and still
     /// the one we bound (not one a newer agent put in its place).
+    pub fn remove(&self) {
+        if self.ours && FileId::of(&self.path).is_ok_and(|id| id == self.file) {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The SSH agent socket's file name, beside the agent's socket.
+pub const SSH_SOCKET: &str = "ssh.sock";
+
+/// The SSH agent socket: passed by systemd, or bound beside the main one by
+/// the agent that holds that folder's lock.
+#[derive(Debug)]
+pub struct Beside {
+    pub listener: UnixListener,
+    pub path: PathBuf,
+    file: FileId,
+    /// `false` when systemd owns the socket file.
+    ours: bool,
+}
+
+/// Binds `path` (in the folder whose lock the caller holds, so a socket
+/// file there is a stale one of ours), mode 0600 from the start.
+pub fn bind_beside(path: &Path) -> anyhow::Result<Beside> {
+    match fs::remove_file(path) {
+        Ok(()) => tracing::info!(path = %path.display(), "replaced a stale socket"),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot remove the stale {}", path.display()));
+        }
+    }
+    let old = rustix::process::umask(Mode::from_bits_truncate(0o177));
+    let bound = UnixListener::bind(path);
+    rustix::process::umask(old);
+    let listener = bound.with_context(|| format!("cannot listen on {}", path.display()))?;
+    let file = FileId::of(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Beside {
+        listener,
+        path: path.to_path_buf(),
+        file,
+        ours: true,
+    })
+}
+
+impl Beside {
+    /// Removes the socket file on a clean exit, when it is ours and still
+    /// the one bound.
     pub fn remove(&self) {
         if self.ours && FileId::of(&self.path).is_ok_and(|id| id == self.file) {
             let _ = fs::remove_file(&self.path);

@@ -26,6 +26,7 @@ mod ops;
 mod orphan;
 mod server;
 mod snapshot;
+mod ssh_agent;
 mod state;
 mod sys;
 mod throttle;
@@ -91,7 +92,7 @@ fn run(args: Args, connection_cap: usize) -> anyhow::Result<()> {
     };
     let uid = rustix::process::getuid().as_raw();
     let socket = paths::socket_path(uid);
-    let bound = match listen::listen(&socket, uid)? {
+    let mut bound = match listen::listen(&socket, uid)? {
         listen::Listen::Bound(b) => b,
         listen::Listen::AlreadyRunning => {
             eprintln!(
@@ -100,6 +101,19 @@ fn run(args: Args, connection_cap: usize) -> anyhow::Result<()> {
             );
             return Ok(());
         }
+    };
+    // A socket systemd passed is served whatever `serve` says: enabling
+    // its unit was the choice, and a client waiting on it must get answers.
+    let ssh = match bound.ssh.take() {
+        Some(passed) => Some(passed),
+        None if config.ssh_agent.serve => {
+            let path = bound.path.parent().map_or_else(
+                || paths::ssh_socket_path(uid),
+                |d| d.join(listen::SSH_SOCKET),
+            );
+            Some(listen::bind_beside(&path)?)
+        }
+        None => None,
     };
     let orphan = orphan::Watch {
         socket: bound.path.clone(),
@@ -146,6 +160,8 @@ fn run(args: Args, connection_cap: usize) -> anyhow::Result<()> {
         downloads: config.downloads,
         orphan,
         connection_cap,
+        ssh: ssh.as_ref(),
+        ssh_config: (config.ssh_agent.clone(), config.pinentry.clone()),
     };
 
     // One thread moves bytes; the vault work runs on the actor's thread. A
@@ -158,13 +174,16 @@ fn run(args: Args, connection_cap: usize) -> anyhow::Result<()> {
     actor.shutdown();
     let _ = actor_thread.join();
     bound.remove();
+    if let Some(ssh) = &ssh {
+        ssh.remove();
+    }
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     tracing::info!("stopped");
     served
 }
 
 /// What the agent runs besides the vault thread.
-struct Services {
+struct Services<'a> {
     actor: actor::ActorHandle,
     keyring: keyring::Keyring,
     notices: notice::Notices,
@@ -173,11 +192,14 @@ struct Services {
     downloads: idp_proto::config::DownloadsConfig,
     orphan: orphan::Watch,
     connection_cap: usize,
+    /// The SSH agent socket, its settings and the pinentry it asks with.
+    ssh: Option<&'a listen::Beside>,
+    ssh_config: (idp_proto::config::SshAgentConfig, Option<PathBuf>),
 }
 
 async fn serve(
     bound: &listen::Bound,
-    services: Services,
+    services: Services<'_>,
     uid: u32,
     ready_stdout: bool,
 ) -> anyhow::Result<()> {
@@ -197,6 +219,26 @@ async fn serve(
     };
     let registry = connections::Registry::new(services.connection_cap);
     let accept = tokio::spawn(server::accept_loop(listener, conn, uid, registry));
+    if let Some(ssh) = services.ssh {
+        let (ssh_config, pinentry) = services.ssh_config;
+        let listener = ssh
+            .listener
+            .try_clone()
+            .and_then(|l| {
+                l.set_nonblocking(true)?;
+                tokio::net::UnixListener::from_std(l)
+            })
+            .context("cannot serve on the SSH socket")?;
+        let agent = ssh_agent::SshAgent {
+            actor: services.actor.clone(),
+            add_to_vault: ssh_config.add_to_vault,
+            confirm: ssh_config.confirm,
+            pinentry,
+        };
+        let registry = connections::Registry::new(services.connection_cap);
+        tokio::spawn(ssh_agent::accept_loop(listener, agent, uid, registry));
+        tracing::info!(socket = %ssh.path.display(), "serving the SSH agent protocol");
+    }
     tokio::spawn(keyring::follow(
         services.actor.clone(),
         services.keyring.clone(),

@@ -14,8 +14,8 @@ use futures::StreamExt;
 use idp_proto::{
     Agent, ChangePasswordRequest, Hello, HistoryRecord, ImportChunk, ImportSummary, InitReply,
     InitRequest, ItemData, ItemPatch, ItemSummary, KeyCheck, KitMaterial, PROTOCOL_VERSION,
-    ProtoError, ResetRequest, Secret, Status, TotpCode, UnlockRequest, VaultDetails, framing,
-    socket,
+    ProtoError, ResetRequest, Secret, SshKeyInfo, SshKeyType, Status, TotpCode, UnlockRequest,
+    VaultDetails, framing, socket,
 };
 use idp_vault::ClientKey;
 use tarpc::context::Context;
@@ -267,6 +267,50 @@ impl Agent for Connection {
     async fn export_read(self, _: Context, offset: u64) -> Result<Secret, ProtoError> {
         self.actor
             .call(move |st| ops::export::read(st, offset))
+            .await
+    }
+
+    async fn ssh_generate(
+        self,
+        _: Context,
+        name: String,
+        key_type: SshKeyType,
+        comment: Option<String>,
+    ) -> Result<SshKeyInfo, ProtoError> {
+        self.actor
+            .call(move |st| ops::ssh_add::generate(st, &name, key_type, comment.as_deref()))
+            .await
+    }
+
+    async fn ssh_import(
+        self,
+        _: Context,
+        name: String,
+        private: Secret,
+    ) -> Result<SshKeyInfo, ProtoError> {
+        self.actor
+            .call(move |st| ops::ssh_add::import(st, &name, &private))
+            .await
+    }
+
+    async fn ssh_list(self, _: Context) -> Result<Vec<SshKeyInfo>, ProtoError> {
+        self.actor.call(ops::ssh_list::list).await
+    }
+
+    async fn ssh_key(self, _: Context, name: String) -> Result<SshKeyInfo, ProtoError> {
+        self.actor
+            .call(move |st| ops::ssh_list::key(st, &name))
+            .await
+    }
+
+    async fn ssh_export(
+        self,
+        _: Context,
+        name: String,
+        password: Secret,
+    ) -> Result<Secret, ProtoError> {
+        self.actor
+            .call(move |st| ops::ssh_export::run(st, &name, &password))
             .await
     }
 }

@@ -61,6 +61,9 @@ pub struct AgentState {
     pub upload: Option<Upload>,
     /// A prepared plaintext export being read by `export_read`.
     pub export: Option<SecretString>,
+    /// SSH keys a person allowed since the last unlock (`confirm =
+    /// "once-per-unlock"`); forgotten on lock.
+    pub ssh_allowed: std::collections::HashSet<idp_vault::ItemId>,
     generation: u64,
     changed: watch::Sender<u64>,
     published: Published,
@@ -89,6 +92,7 @@ impl AgentState {
             alerted: Vec::new(),
             upload: None,
             export: None,
+            ssh_allowed: std::collections::HashSet::new(),
             generation: 0,
             changed,
             published,
@@ -217,6 +221,7 @@ impl AgentState {
                 tracing::info!(?reason, "locked");
                 self.upload = None;
                 self.export = None;
+                self.ssh_allowed.clear();
                 self.timers.stop();
                 self.bump();
                 Vault::Locked(v.lock())

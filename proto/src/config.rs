@@ -19,6 +19,11 @@
 //!
 //! [clipboard]
 //! clear = "30s"     # `idp copy` clears the clipboard after this long
+//!
+//! [ssh_agent]
+//! serve = false         # serve the SSH agent protocol on $XDG_RUNTIME_DIR/idp/ssh.sock
+//! add_to_vault = true   # `ssh-add FILE` stores the key in the vault (false: refused)
+//! confirm = "never"     # never | once-per-unlock | every-use: ask with pinentry before signing
 //! ```
 //!
 //! Durations are a number followed by `s`, `m`, `h` or `d`. Each has a
@@ -54,6 +59,43 @@ pub struct Config {
     pub downloads: DownloadsConfig,
     #[serde(default)]
     pub clipboard: ClipboardConfig,
+    #[serde(default)]
+    pub ssh_agent: SshAgentConfig,
+}
+
+/// The SSH agent socket (`docs/ssh-agent.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SshAgentConfig {
+    /// Serve the SSH agent protocol on [`crate::paths::ssh_socket_path`].
+    pub serve: bool,
+    /// `ssh-add FILE` (`SSH_AGENTC_ADD_IDENTITY`) stores the key in the
+    /// vault as a new item; when off such requests are refused.
+    pub add_to_vault: bool,
+    /// When to ask the person (with the configured pinentry) before a key
+    /// signs.
+    pub confirm: SshConfirm,
+}
+
+impl Default for SshAgentConfig {
+    fn default() -> Self {
+        Self {
+            serve: false,
+            add_to_vault: true,
+            confirm: SshConfirm::Never,
+        }
+    }
+}
+
+/// When the SSH agent asks before signing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SshConfirm {
+    #[default]
+    Never,
+    /// The first use of each key after an unlock.
+    OncePerUnlock,
+    EveryUse,
 }
 
 /// Where the agent caches the client key.

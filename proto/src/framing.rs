@@ -29,15 +29,25 @@ const HEAD: usize = 4;
 #[derive(Debug)]
 pub struct FrameCodec {
     inner: LengthDelimitedCodec,
+    max: usize,
 }
 
 impl Default for FrameCodec {
     fn default() -> Self {
+        FrameCodec::with_max(MAX_FRAME)
+    }
+}
+
+impl FrameCodec {
+    /// Frames of at most `max` bytes. The SSH agent protocol has the same
+    /// framing (a 4-byte big-endian length) with a cap of its own.
+    pub fn with_max(max: usize) -> Self {
         FrameCodec {
             inner: LengthDelimitedCodec::builder()
                 .length_field_length(HEAD)
-                .max_frame_length(MAX_FRAME)
+                .max_frame_length(max)
                 .new_codec(),
+            max,
         }
     }
 }
@@ -53,10 +63,10 @@ impl Decoder for FrameCodec {
         let mut len = [0u8; HEAD];
         len.copy_from_slice(head);
         let len = u32::from_be_bytes(len) as usize;
-        if len > MAX_FRAME {
+        if len > self.max {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("a frame of {len} bytes is over the {MAX_FRAME}-byte limit"),
+                format!("a frame of {len} bytes is over the {}-byte limit", self.max),
             ));
         }
         // Only a whole frame goes to the inner codec, which then finds

@@ -23,6 +23,7 @@ pub mod framing;
 pub mod paths;
 mod secret;
 pub mod socket;
+pub mod ssh_wire;
 pub mod text;
 mod types;
 
@@ -31,13 +32,13 @@ pub use secret::Secret;
 pub use types::{
     ChangePasswordRequest, DeviceInfo, Hello, HistoryRecord, ImportChunk, ImportSummary, InitReply,
     InitRequest, ItemData, ItemKind, ItemPatch, ItemSummary, KdfSettings, KeyCheck, KitMaterial,
-    Notice, ResetRequest, SkippedEntry, State, Status, TotpCode, UnlockRequest, VaultDetails,
-    VaultSummary,
+    Notice, ResetRequest, SkippedEntry, SshKeyInfo, SshKeyType, State, Status, TotpCode,
+    UnlockRequest, VaultDetails, VaultSummary,
 };
 
 /// The protocol this build speaks. Bump it on any incompatible change to the
 /// service or the types; both ends refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The largest frame either end accepts, in bytes.
 pub const MAX_FRAME: usize = 1024 * 1024;
@@ -110,6 +111,23 @@ pub trait Agent {
     /// The prepared export from byte `offset` on, at most [`EXPORT_CHUNK`]
     /// bytes (whole characters). Reading the end wipes the agent's copy.
     async fn export_read(offset: u64) -> Result<Secret, ProtoError>;
+    /// Makes a new SSH key of `key_type` and stores it as the item `name`
+    /// (the comment is `comment`, else the name).
+    async fn ssh_generate(
+        name: String,
+        key_type: SshKeyType,
+        comment: Option<String>,
+    ) -> Result<SshKeyInfo, ProtoError>;
+    /// Stores `private`, an unencrypted OpenSSH private key file, as the
+    /// item `name`.
+    async fn ssh_import(name: String, private: Secret) -> Result<SshKeyInfo, ProtoError>;
+    /// Every SSH key item, by name.
+    async fn ssh_list() -> Result<Vec<SshKeyInfo>, ProtoError>;
+    /// The SSH key item `name` (a name or an id).
+    async fn ssh_key(name: String) -> Result<SshKeyInfo, ProtoError>;
+    /// The private key of the SSH key item `name`, as an unencrypted
+    /// OpenSSH file; `password` is checked again (throttled like `unlock`).
+    async fn ssh_export(name: String, password: Secret) -> Result<Secret, ProtoError>;
 }
 
 /// The largest piece of a file `import` and `export_read` carry, so that a

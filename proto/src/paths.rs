@@ -54,6 +54,11 @@ pub fn socket_path(uid: u32) -> PathBuf {
     socket_dir(uid).join("agent.sock")
 }
 
+/// The agent's SSH agent socket (`SSH_AUTH_SOCK`) for the user `uid`.
+pub fn ssh_socket_path(uid: u32) -> PathBuf {
+    socket_dir(uid).join("ssh.sock")
+}
+
 /// `$XDG_CONFIG_HOME/idp/config.toml`.
 pub fn config_file() -> Result<PathBuf, NoHome> {
     Ok(xdg("XDG_CONFIG_HOME", ".config")?

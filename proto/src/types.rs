@@ -112,6 +112,33 @@ pub enum ItemKind {
     Login,
     Note,
     Card,
+    /// An SSH key: made by `ssh_generate` and `ssh_import`, not by `add`.
+    SshKey,
+}
+
+/// The kinds of SSH key `ssh_generate` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SshKeyType {
+    Ed25519,
+    EcdsaP256,
+    EcdsaP384,
+    Rsa,
+}
+
+/// An SSH key item, all of it public.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshKeyInfo {
+    pub id: String,
+    pub name: String,
+    /// `ED25519`, `ECDSA` or `RSA`.
+    pub key_type: String,
+    pub bits: u32,
+    /// `SHA256:…`, as `ssh-keygen -l` shows it.
+    pub fingerprint: String,
+    /// The `authorized_keys` line.
+    pub public: String,
+    pub comment: String,
 }
 
 /// An item without its secrets, for lists.

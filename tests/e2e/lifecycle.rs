@@ -233,6 +233,16 @@ fn socket_activate(
     socket: &std::path::Path,
     runtime_dir: &std::path::Path,
 ) -> Option<std::process::Child> {
+    socket_activate_all(w, &[socket], runtime_dir)
+}
+
+/// [`socket_activate`] with every socket of `sockets` passed (as systemd
+/// passes all the socket units of one service).
+pub fn socket_activate_all(
+    w: &World,
+    sockets: &[&std::path::Path],
+    runtime_dir: &std::path::Path,
+) -> Option<std::process::Child> {
     let activate = std::path::Path::new("/usr/bin/systemd-socket-activate");
     if !activate.exists() {
         eprintln!("systemd-socket-activate missing: skipped");
@@ -240,7 +250,9 @@ fn socket_activate(
     }
     let mut c = std::process::Command::new(activate);
     w.envs(&mut c);
-    c.arg("-l").arg(socket);
+    for socket in sockets {
+        c.arg("-l").arg(socket);
+    }
     for var in [
         "PATH",
         "HOME",
@@ -260,7 +272,7 @@ fn socket_activate(
         .stderr(std::process::Stdio::piped());
     let activator = c.spawn().expect("systemd-socket-activate");
     for _ in 0..200 {
-        if socket.exists() {
+        if sockets.iter().all(|s| s.exists()) {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));

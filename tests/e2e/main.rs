@@ -18,6 +18,7 @@ mod sandbox;
 mod security;
 mod session;
 mod snapshots;
+mod ssh_agent;
 mod sync;
 mod terminal_safety;
 mod throttle;

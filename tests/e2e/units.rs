@@ -10,7 +10,12 @@ fn systemd_units_verify_without_a_word() {
     let w = World::new();
     let units = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../systemd");
     let agent = w.bins.join("idp-agent");
-    for name in ["idp-agent.socket", "idp-agent.service"] {
+    let names = [
+        "idp-agent.socket",
+        "idp-ssh-agent.socket",
+        "idp-agent.service",
+    ];
+    for name in names {
         let text = std::fs::read_to_string(units.join(name)).expect("unit");
         // Verify checks that ExecStart exists: point it at the binary built here.
         let text = text.replace("/usr/bin/idp-agent", agent.to_str().expect("utf8 path"));
@@ -18,8 +23,7 @@ fn systemd_units_verify_without_a_word() {
     }
     let out = Command::new("systemd-analyze")
         .args(["--user", "verify", "--man=no"])
-        .arg(w.path("idp-agent.socket"))
-        .arg(w.path("idp-agent.service"))
+        .args(names.map(|n| w.path(n)))
         .env("XDG_RUNTIME_DIR", w.path("run"))
         .output()
         .expect("systemd-analyze (package systemd) must be installed");

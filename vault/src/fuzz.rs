@@ -65,6 +65,25 @@ pub fn client_key(data: &[u8]) {
     }
 }
 
+/// A private key file given to `idp ssh import` (without a passphrase: the
+/// KDF cost is the file's, and a person chose to import it).
+pub fn ssh_key_file(data: &[u8]) {
+    let _ = crate::ssh::is_encrypted(data);
+    let _ = crate::ssh::import(data, None);
+}
+
+/// The body of an SSH agent `ADD_IDENTITY` message (key fields and comment),
+/// and of a `session-bind@openssh.com` extension split in three.
+pub fn ssh_agent_key(data: &[u8]) {
+    let _ = crate::ssh::from_agent_wire(data);
+    let third = data.len() / 3;
+    let _ = crate::ssh::verify_session_bind(
+        &data[..third],
+        &data[third..2 * third],
+        &data[2 * third..],
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,7 +104,15 @@ mod tests {
                 item(&data);
                 client_key(&data);
                 import(&data);
+                ssh_key_file(&data);
+                ssh_agent_key(&data);
             }
+        }
+        // Cut-off copies of real key files and agent key bodies.
+        let key = crate::ssh::generate(crate::ssh::SshKeyType::EcdsaP256, "c").expect("key");
+        let file = key.private.expose().as_bytes();
+        for cut in (0..file.len()).step_by(7) {
+            ssh_key_file(&file[..cut]);
         }
         let mut log = log::file_header(
             log::VERSION,

@@ -1,4 +1,4 @@
-//! Items: logins, secure notes and cards, with the history of their secret
+//! Items: logins, secure notes, cards and SSH keys, with the history of their secret
 //! fields. The plaintext encoding (a tag-length-value list, so secrets are
 //! decoded straight out of the wiped plaintext buffer into buffers of exact
 //! size) is in [`codec`].
@@ -67,6 +67,8 @@ pub enum ItemKind {
     Login,
     Note,
     Card,
+    /// An SSH private key with its public key (see [`crate::ssh`]).
+    SshKey,
 }
 
 impl ItemKind {
@@ -75,6 +77,7 @@ impl ItemKind {
             ItemKind::Login => "login",
             ItemKind::Note => "note",
             ItemKind::Card => "card",
+            ItemKind::SshKey => "ssh_key",
         }
     }
 }
@@ -142,6 +145,11 @@ pub struct Item {
     pub card_number: Option<SecretString>,
     pub card_expiry: Option<String>,
     pub card_cvv: Option<SecretString>,
+    /// An SSH key item's private key: an unencrypted OpenSSH private key
+    /// file. Never replaced in place, so it has no history.
+    pub ssh_private: Option<SecretString>,
+    /// An SSH key item's public key, as an `authorized_keys` line.
+    pub ssh_public: Option<String>,
     pub history: Vec<HistoryEntry>,
     /// Fields written by a newer version, kept so an edit here loses nothing.
     pub(crate) unknown: Vec<(u8, SecretBytes)>,
@@ -173,6 +181,8 @@ impl Item {
             card_number: None,
             card_expiry: None,
             card_cvv: None,
+            ssh_private: None,
+            ssh_public: None,
             history: Vec::new(),
             unknown: Vec::new(),
         }

@@ -14,6 +14,10 @@ const T_NAME: u8 = 2;
 const T_TAG: u8 = 3;
 const T_CREATED: u8 = 4;
 const T_MODIFIED: u8 = 5;
+/// A kind older versions do not know. They read the item as the kind in
+/// [`T_KIND`] (a note) and keep this field, and every field they do not
+/// know, when they write it back.
+const T_KIND_EXT: u8 = 6;
 const T_USERNAME: u8 = 10;
 const T_PASSWORD: u8 = 11;
 const T_URL: u8 = 12;
@@ -24,12 +28,19 @@ const T_CARD_NUMBER: u8 = 21;
 const T_CARD_EXPIRY: u8 = 22;
 const T_CARD_CVV: u8 = 23;
 const T_HISTORY: u8 = 30;
+const T_SSH_PRIVATE: u8 = 40;
+const T_SSH_PUBLIC: u8 = 41;
+
+/// [`T_KIND_EXT`] of an SSH key.
+const EXT_SSH_KEY: u8 = 4;
 
 fn kind_code(k: ItemKind) -> u8 {
     match k {
         ItemKind::Login => 1,
         ItemKind::Note => 2,
         ItemKind::Card => 3,
+        // Seen by older versions as a note (see `T_KIND_EXT`).
+        ItemKind::SshKey => 2,
     }
 }
 
@@ -50,6 +61,9 @@ fn field_of_tag(t: u8) -> Option<SecretField> {
 /// Calls `f(tag, parts)` for every field; a value is its parts concatenated.
 fn each_field(item: &Item, f: &mut dyn FnMut(u8, &[&[u8]])) {
     f(T_KIND, &[&[kind_code(item.kind)]]);
+    if item.kind == ItemKind::SshKey {
+        f(T_KIND_EXT, &[&[EXT_SSH_KEY]]);
+    }
     f(T_NAME, &[item.name.as_bytes()]);
     for t in &item.tags {
         f(T_TAG, &[t.as_bytes()]);
@@ -73,6 +87,12 @@ fn each_field(item: &Item, f: &mut dyn FnMut(u8, &[&[u8]])) {
         if let Some(v) = item.secret(field) {
             f(field_tag(field), &[v.expose().as_bytes()]);
         }
+    }
+    if let Some(v) = &item.ssh_private {
+        f(T_SSH_PRIVATE, &[v.expose().as_bytes()]);
+    }
+    if let Some(v) = &item.ssh_public {
+        f(T_SSH_PUBLIC, &[v.as_bytes()]);
     }
     for h in &item.history {
         f(
@@ -126,6 +146,7 @@ pub(crate) fn decode(id: ItemId, bytes: &[u8]) -> Result<Item, &'static str> {
     let mut item = Item::with_id(id, ItemKind::Login, "");
     let mut r = Reader { b: bytes, at: 0 };
     let mut seen_kind = false;
+    let mut ssh_key = false;
     while r.at < bytes.len() {
         let tag = r.u8().ok_or("truncated field")?;
         let len = r.u32().ok_or("truncated field length")? as usize;
@@ -140,6 +161,9 @@ pub(crate) fn decode(id: ItemId, bytes: &[u8]) -> Result<Item, &'static str> {
                 };
                 seen_kind = true;
             }
+            T_KIND_EXT if v == [EXT_SSH_KEY] => ssh_key = true,
+            T_SSH_PRIVATE => item.ssh_private = Some(secret(v)?),
+            T_SSH_PUBLIC => item.ssh_public = Some(text(v)?.to_string()),
             T_NAME => item.name = text(v)?.to_string(),
             T_TAG => item.tags.push(text(v)?.to_string()),
             T_CREATED => item.created_ms = time(v)?,
@@ -168,6 +192,12 @@ pub(crate) fn decode(id: ItemId, bytes: &[u8]) -> Result<Item, &'static str> {
     }
     if !seen_kind {
         return Err("item has no kind");
+    }
+    if ssh_key {
+        if item.kind != ItemKind::Note {
+            return Err("an SSH key item must be stored as a note for older versions");
+        }
+        item.kind = ItemKind::SshKey;
     }
     Ok(item)
 }
@@ -205,6 +235,51 @@ mod tests {
         let bytes = encode(&item);
         assert_eq!(bytes.len(), bytes.capacity());
         assert_eq!(decode(item.id, &bytes), Ok(item));
+    }
+
+    fn ssh_item() -> Item {
+        let mut i = Item::new(ItemKind::SshKey, "laptop");
+        i.ssh_private = Some("-----BEGIN OPENSSH PRIVATE KEY-----\n".into());
+        i.ssh_public = Some("ssh-ed25519 AAAA me@host".into());
+        i.tags = vec!["work".into()];
+        i
+    }
+
+    #[test]
+    fn ssh_keys_round_trip() {
+        let item = ssh_item();
+        let bytes = encode(&item);
+        assert_eq!(decode(item.id, &bytes), Ok(item));
+    }
+
+    /// Versions before SSH keys know kinds 1-3 only and keep unknown
+    /// fields: an SSH key must reach them as a note whose key fields they
+    /// carry along unchanged.
+    #[test]
+    fn older_versions_read_an_ssh_key_as_a_note_and_keep_its_fields() {
+        let item = ssh_item();
+        let bytes = encode(&item);
+        assert_eq!(&bytes[..6], &[T_KIND, 1, 0, 0, 0, 2], "kind note first");
+        // A reader that does not know the extended kind's value (as an
+        // older one knows none) sees a note and keeps the rest as is.
+        let mut other = bytes.to_vec();
+        let at = other
+            .windows(6)
+            .position(|w| w == [T_KIND_EXT, 1, 0, 0, 0, EXT_SSH_KEY])
+            .expect("extended kind");
+        other[at + 5] = 99;
+        let seen = decode(item.id, &other).expect("decodes");
+        assert_eq!(seen.kind, ItemKind::Note);
+        assert_eq!(seen.unknown.len(), 1);
+        // What it writes back (its unknown fields last) still holds the key.
+        let mut back = encode(&seen).to_vec();
+        assert_eq!(back.len(), bytes.len());
+        let at = back
+            .windows(6)
+            .position(|w| w == [T_KIND_EXT, 1, 0, 0, 0, 99])
+            .expect("extended kind kept");
+        back[at + 5] = EXT_SSH_KEY;
+        assert_eq!(decode(item.id, &back), Ok(item));
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod log;
 mod names;
 mod reset;
 pub mod secret;
+pub mod ssh;
 mod state;
 pub mod totp;
 mod vault;

@@ -13,6 +13,7 @@ fn main_field(kind: ItemKind) -> Field {
         ItemKind::Login => Field::Password,
         ItemKind::Note => Field::Notes,
         ItemKind::Card => Field::CardNumber,
+        ItemKind::SshKey => Field::Name,
     }
 }
 
@@ -38,6 +39,14 @@ pub fn field_value(
     item: &ItemData,
     field: Option<Field>,
 ) -> Result<(Field, Zeroizing<String>), CliError> {
+    if field.is_none() && item.kind == ItemKind::SshKey {
+        return Err(CliError::new(
+            Exit::NotFound,
+            format!("{} is an SSH key", output::name(&item.name)),
+            "`idp ssh public NAME` prints its public key; `idp ssh export NAME --plaintext FILE` \
+             writes its private key",
+        ));
+    }
     let field = field.unwrap_or(main_field(item.kind));
     let value = pick(item, field).ok_or_else(|| {
         CliError::new(

@@ -19,6 +19,7 @@ pub mod man;
 pub mod reset;
 pub mod rm;
 pub mod search;
+pub mod ssh;
 pub mod status;
 pub mod totp;
 pub mod unlock;

@@ -7,6 +7,9 @@ use crate::state::AgentState;
 
 pub fn run(st: &mut AgentState, data: ItemData) -> Result<ItemSummary, ProtoError> {
     idp_vault::check_name(&data.name).map_err(name_error)?;
+    if data.kind == idp_proto::ItemKind::SshKey {
+        return Err(ssh_kind_fixed());
+    }
     super::totp::check_seed(data.totp.as_ref())?;
     let vault = st.unlocked()?;
     let id = vault.add(new_item(data)).map_err(vault_error)?;
@@ -17,4 +20,12 @@ pub fn run(st: &mut AgentState, data: ItemData) -> Result<ItemSummary, ProtoErro
     tracing::info!(item = %id, "item added");
     st.item_count += 1;
     Ok(added)
+}
+
+/// SSH key items are made from a key, and a key's item stays one.
+pub fn ssh_kind_fixed() -> ProtoError {
+    ProtoError::Invalid {
+        reason: "SSH keys are made by `idp ssh generate` or `idp ssh import`, and stay SSH keys"
+            .into(),
+    }
 }

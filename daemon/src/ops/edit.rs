@@ -12,6 +12,11 @@ pub fn run(st: &mut AgentState, name: &str, patch: ItemPatch) -> Result<ItemSumm
     super::totp::check_seed(patch.totp.as_ref())?;
     let vault = st.unlocked()?;
     let id = resolve(vault, name)?;
+    if let (Some(kind), Some(item)) = (patch.kind, vault.get(&id))
+        && (kind == idp_proto::ItemKind::SshKey) != (item.kind == idp_vault::ItemKind::SshKey)
+    {
+        return Err(super::add::ssh_kind_fixed());
+    }
     vault
         .edit(&id, |item| apply(item, patch))
         .map_err(vault_error)?;

@@ -50,6 +50,17 @@ struct BwItem {
     identity: Option<serde_json::Map<String, Value>>,
     #[serde(default, rename = "passwordHistory")]
     password_history: Option<Vec<PasswordHistory>>,
+    #[serde(default, rename = "sshKey")]
+    ssh_key: Option<SshKey>,
+}
+
+/// An SSH key item's key: Bitwarden exports the private key in OpenSSH's
+/// format, unencrypted; the public key and fingerprint are derived from it
+/// again on import.
+#[derive(Deserialize)]
+struct SshKey {
+    #[serde(default, rename = "privateKey")]
+    private_key: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -163,6 +174,25 @@ pub(super) fn parse(text_in: &str) -> Result<Parsed, ImportError> {
                 let mut item = Item::new(ItemKind::Note, name.as_deref().unwrap_or("(no name)"));
                 item.tags.push(IDENTITY_TAG.into());
                 item
+            }
+            5 => {
+                let private = bw.ssh_key.as_ref().map_or("", |k| text(&k.private_key));
+                match crate::ssh::import(private.as_bytes(), None) {
+                    Ok(key) => {
+                        let mut item =
+                            Item::new(ItemKind::SshKey, name.as_deref().unwrap_or("(no name)"));
+                        item.ssh_public = Some(key.public.line);
+                        item.ssh_private = Some(key.private);
+                        item
+                    }
+                    Err(e) => {
+                        out.skipped.push(Skipped {
+                            entry: label,
+                            reason: format!("its SSH key cannot be imported: {e}"),
+                        });
+                        continue;
+                    }
+                }
             }
             other => {
                 out.skipped.push(Skipped {
@@ -319,6 +349,19 @@ pub(super) fn export<'a>(items: impl Iterator<Item = &'a Item>) -> Value {
                     "expMonth": m,
                     "expYear": y,
                     "code": expose(&item.card_cvv),
+                });
+            }
+            ItemKind::SshKey => {
+                let fingerprint = item
+                    .ssh_public
+                    .as_deref()
+                    .and_then(|l| crate::ssh::public_info(l).ok())
+                    .map(|p| p.fingerprint);
+                v["type"] = json!(5);
+                v["sshKey"] = json!({
+                    "privateKey": expose(&item.ssh_private),
+                    "publicKey": item.ssh_public,
+                    "keyFingerprint": fingerprint,
                 });
             }
         }

@@ -3,10 +3,13 @@
 //! Group names become tags (the root group's name is left out), entries in
 //! the recycle bin are skipped, the entry's own history becomes password
 //! history, and string fields with no place of their own are kept in notes.
-//! Attachments are not imported; each is named in the report.
+//! SSH keys kept as attachments (KeeAgent, KeePassXC's SSH agent) become
+//! SSH key items; other attachments are not imported, and each is named in
+//! the report.
 
 use roxmltree::{Document, Node, ParsingOptions};
 
+use super::keeagent::{self, Pool};
 use super::{
     ImportError, ImportFormat, Parsed, Skipped, append_note, login, name_from_url, non_empty,
 };
@@ -84,12 +87,58 @@ fn entry_item(entry: Node<'_, '_>, tags: &[String]) -> Item {
     item
 }
 
-/// The names of an entry's attachments (`<Binary><Key/>...</Binary>`).
-fn attachment_names<'a>(entry: Node<'a, '_>) -> impl Iterator<Item = &'a str> {
-    entry
-        .children()
-        .filter(|c| c.has_tag_name("Binary"))
-        .map(|b| child_text(b, "Key"))
+/// An entry's attachments (`<Binary><Key/><Value/></Binary>`).
+fn attachments<'a, 'i>(entry: Node<'a, 'i>) -> impl Iterator<Item = Node<'a, 'i>> {
+    entry.children().filter(|c| c.has_tag_name("Binary"))
+}
+
+/// The entry's item, and an SSH key item for each attachment that is a key.
+/// The entry's own item is left out when all it holds beyond its title is
+/// the passphrase of the keys it carries.
+fn entry_items(entry: Node<'_, '_>, tags: &[String], pool: Pool<'_, '_>, out: &mut Parsed) {
+    let item = entry_item(entry, tags);
+    let passphrase = item.password.as_ref().map_or("", |p| p.expose());
+    let mut keys = Vec::new();
+    let mut passphrase_used = false;
+    for binary in attachments(entry) {
+        let name = child_text(binary, "Key");
+        match keeagent::key(binary, pool, passphrase) {
+            Some(Ok(key)) => {
+                passphrase_used |= key.was_encrypted;
+                keys.push((name, key));
+            }
+            Some(Err(e)) => out.skipped.push(Skipped {
+                entry: format!("{} (attachment {name})", item.name),
+                reason: format!("it is an SSH key that cannot be imported: {e}"),
+            }),
+            None if name == keeagent::SETTINGS => out.skipped.push(Skipped {
+                entry: format!("{} (attachment {name})", item.name),
+                reason: "KeeAgent's settings are not imported: idp's SSH agent serves every \
+                         key in the vault, and asks before use as `[ssh_agent] confirm` says"
+                    .into(),
+            }),
+            None => out.skipped.push(attachment_left_out(&item.name, name)),
+        }
+    }
+    let keep_entry = keys.is_empty()
+        || item.username.is_some()
+        || !item.urls.is_empty()
+        || item.notes.is_some()
+        || item.totp.is_some()
+        || !item.history.is_empty()
+        || (item.password.is_some() && !passphrase_used);
+    let one_name = keys.len() == 1 && !keep_entry;
+    for (attachment, key) in keys {
+        let name = if one_name {
+            item.name.clone()
+        } else {
+            format!("{} ({attachment})", item.name)
+        };
+        out.items.push(keeagent::item(&name, key.key, tags));
+    }
+    if keep_entry {
+        out.items.push(item);
+    }
 }
 
 fn attachment_left_out(entry: &str, attachment: &str) -> Skipped {
@@ -101,7 +150,13 @@ fn attachment_left_out(entry: &str, attachment: &str) -> Skipped {
     }
 }
 
-fn walk(group: Node<'_, '_>, path: &mut Vec<String>, recycle: &str, out: &mut Parsed) {
+fn walk(
+    group: Node<'_, '_>,
+    path: &mut Vec<String>,
+    recycle: &str,
+    pool: Pool<'_, '_>,
+    out: &mut Parsed,
+) {
     let name = child_text(group, "Name").to_string();
     if !recycle.is_empty() && child_text(group, "UUID") == recycle {
         for e in group.descendants().filter(|c| {
@@ -128,13 +183,9 @@ fn walk(group: Node<'_, '_>, path: &mut Vec<String>, recycle: &str, out: &mut Pa
     let tags: Vec<String> = path.iter().filter(|p| !p.is_empty()).cloned().collect();
     for c in group.children() {
         if c.has_tag_name("Entry") {
-            let item = entry_item(c, &tags);
-            for name in attachment_names(c) {
-                out.skipped.push(attachment_left_out(&item.name, name));
-            }
-            out.items.push(item);
+            entry_items(c, &tags, pool, out);
         } else if c.has_tag_name("Group") {
-            walk(c, path, recycle, out);
+            walk(c, path, recycle, pool, out);
         }
     }
     path.pop();
@@ -155,11 +206,13 @@ pub(super) fn parse(text: &str) -> Result<Parsed, ImportError> {
             root.tag_name().name()
         )));
     }
-    let recycle = child(root, "Meta").map_or("", |m| child_text(m, "RecycleBinUUID"));
+    let meta = child(root, "Meta");
+    let recycle = meta.map_or("", |m| child_text(m, "RecycleBinUUID"));
+    let pool = Pool(meta.and_then(|m| child(m, "Binaries")));
     let top = child(root, "Root")
         .and_then(|r| child(r, "Group"))
         .ok_or_else(|| bad("no <Root><Group>".into()))?;
     let mut out = Parsed::default();
-    walk(top, &mut Vec::new(), recycle, &mut out);
+    walk(top, &mut Vec::new(), recycle, pool, &mut out);
     Ok(out)
 }

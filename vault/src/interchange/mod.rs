@@ -21,6 +21,7 @@ use crate::state::UnlockedVault;
 
 mod bitwarden;
 mod csv;
+mod keeagent;
 mod keepass;
 mod native;
 
@@ -165,6 +166,8 @@ fn identity(item: &Item) -> [u8; 32] {
     }
     put(item.card_holder.as_deref().unwrap_or(""));
     put(item.card_expiry.as_deref().unwrap_or(""));
+    // The public key names the private key: two SSH keys differ in it.
+    put(item.ssh_public.as_deref().unwrap_or(""));
     crypto::sha256(&buf)
 }
 

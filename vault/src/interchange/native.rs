@@ -85,6 +85,10 @@ struct NativeItem {
     card_number: Option<String>,
     card_expiry: Option<String>,
     card_cvv: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ssh_private: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ssh_public: Option<String>,
     history: Vec<NativeHistory>,
 }
 
@@ -110,6 +114,8 @@ impl From<&Item> for NativeItem {
             card_number: plain(&i.card_number),
             card_expiry: i.card_expiry.clone(),
             card_cvv: plain(&i.card_cvv),
+            ssh_private: plain(&i.ssh_private),
+            ssh_public: i.ssh_public.clone(),
             history: i
                 .history
                 .iter()
@@ -124,9 +130,14 @@ impl From<&Item> for NativeItem {
 }
 
 fn kind(s: &str) -> Option<ItemKind> {
-    [ItemKind::Login, ItemKind::Note, ItemKind::Card]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+    [
+        ItemKind::Login,
+        ItemKind::Note,
+        ItemKind::Card,
+        ItemKind::SshKey,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == s)
 }
 
 pub(super) fn parse(text: &str) -> Result<Parsed, ImportError> {
@@ -157,6 +168,15 @@ pub(super) fn parse(text: &str) -> Result<Parsed, ImportError> {
         item.card_number = ni.card_number.map(Into::into);
         item.card_expiry = ni.card_expiry;
         item.card_cvv = ni.card_cvv.map(Into::into);
+        if k == ItemKind::SshKey {
+            // The public key is taken from the private key, whatever the
+            // file says beside it.
+            let private = SecretString::from_str_exact(ni.ssh_private.as_deref().unwrap_or(""));
+            let public =
+                crate::ssh::public_of(&private).map_err(|e| bad(format!("item {}: {e}", n + 1)))?;
+            item.ssh_public = Some(public.line);
+            item.ssh_private = Some(private);
+        }
         for h in ni.history {
             let field = SecretField::ALL
                 .into_iter()

@@ -1,5 +1,6 @@
 use super::*;
 use crate::item::SecretField;
+use base64::Engine;
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -15,8 +16,8 @@ fn pw(item: &Item) -> &str {
 #[test]
 fn bitwarden_json_keeps_every_field_and_names_what_it_leaves_out() {
     let p = parse(ImportFormat::BitwardenJson, &fixture("bitwarden.json")).expect("parse");
-    assert_eq!(p.items.len(), 6);
-    assert_eq!(p.skipped.len(), 1, "the passkey");
+    assert_eq!(p.items.len(), 7);
+    assert_eq!(p.skipped.len(), 2, "the passkey and the broken key");
     assert_eq!(
         p.skipped[0].entry,
         "GitHub (passkey for github.com, user octo)"
@@ -62,6 +63,32 @@ fn bitwarden_json_keeps_every_field_and_names_what_it_leaves_out() {
         "every field, the unknown one too"
     );
     assert_eq!(p.items[5].name, "no-name.example", "name from the URL");
+    let key = &p.items[6];
+    assert_eq!(
+        (key.kind, key.name.as_str()),
+        (ItemKind::SshKey, "Deploy key")
+    );
+    assert_eq!(
+        key.ssh_public.as_deref(),
+        Some(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDXJryFwHAkfYfLISGZdlQPpmSzTNQhquslDg3oIbN4e \
+             bw@example"
+        ),
+        "the public key is derived from the private one, with its comment"
+    );
+    assert!(key.ssh_private.is_some());
+    assert_eq!(
+        key.notes.as_ref().expect("notes").expose(),
+        "for the CI box"
+    );
+    assert_eq!(p.skipped[1].entry, "Broken key");
+    assert!(
+        p.skipped[1]
+            .reason
+            .starts_with("its SSH key cannot be imported: this is not a private key file"),
+        "{}",
+        p.skipped[1].reason
+    );
 }
 
 #[test]
@@ -138,14 +165,34 @@ fn malformed_files_are_refused_whole_with_the_place() {
 #[test]
 fn keepass_xml_groups_history_and_recycle_bin() {
     let p = parse(ImportFormat::KeepassXml, &fixture("keepass.xml")).expect("keepass");
-    assert_eq!(p.items.len(), 2);
-    assert_eq!(p.skipped.len(), 2);
+    let names: Vec<&str> = p.items.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(
-        p.skipped[0].entry,
-        "Mail & Calendar (attachment passport.pdf)"
+        names,
+        [
+            "Mail & Calendar",
+            "Build server",
+            "Router",
+            "Mail & Calendar"
+        ]
+    );
+    let entries: Vec<&str> = p.skipped.iter().map(|s| s.entry.as_str()).collect();
+    assert_eq!(
+        entries,
+        [
+            "Mail & Calendar (attachment passport.pdf)",
+            "Build server (attachment KeeAgent.settings)",
+            "Router (attachment router_key)",
+            "Router (attachment inline.txt)",
+            "Deleted thing"
+        ]
     );
     assert!(p.skipped[0].reason.contains("attachments are not imported"));
-    assert_eq!(p.skipped[1].entry, "Deleted thing");
+    assert!(p.skipped[1].reason.contains("KeeAgent's settings"));
+    assert_eq!(
+        p.skipped[2].reason,
+        "it is an SSH key that cannot be imported: wrong passphrase for the key"
+    );
+    assert!(p.skipped[3].reason.contains("attachments are not imported"));
     let mail = &p.items[0];
     assert_eq!(mail.name, "Mail & Calendar");
     assert_eq!(pw(mail), "m<ai>l-2");
@@ -160,8 +207,19 @@ fn keepass_xml_groups_history_and_recycle_bin() {
             .expose()
             .contains("second line\nPIN: 4321")
     );
-    assert_eq!(p.items[1].tags, ["Ünïcode group"]);
-    assert_eq!(p.items[1].password, None);
+    let key = &p.items[1];
+    assert_eq!(key.kind, ItemKind::SshKey, "the entry was only the key");
+    assert_eq!(
+        key.ssh_public.as_deref(),
+        Some(
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINNaqn8nz6oSg7fRGNo9TSOusUjGIe4yKjXfbH1b7bUy \
+             kee@example"
+        ),
+        "decrypted with the entry's password"
+    );
+    assert_eq!(p.items[2].kind, ItemKind::Login, "the login stays");
+    assert_eq!(p.items[3].tags, ["Ünïcode group"]);
+    assert_eq!(p.items[3].password, None);
 }
 
 #[test]
@@ -200,4 +258,44 @@ fn entries_with_refused_names_are_labelled_short_in_the_report() {
     let long = entry_label(&"x".repeat(5000));
     assert_eq!(long.chars().count(), LABEL_CHARS + 1);
     assert!(long.ends_with('…'));
+}
+
+#[test]
+fn keepass_attachments_larger_than_a_key_are_not_decompressed() {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(b"-----BEGIN OPENSSH PRIVATE KEY-----\n")
+        .expect("gzip");
+    gz.write_all(&vec![b'A'; 8 << 20]).expect("gzip");
+    let bomb = base64::engine::general_purpose::STANDARD.encode(gz.finish().expect("gzip"));
+    assert!(bomb.len() < 64 * 1024, "small in the file");
+    let xml = format!(
+        "<KeePassFile><Meta><Binaries><Binary ID=\"0\" Compressed=\"True\">{bomb}</Binary>\
+         </Binaries></Meta><Root><Group><Name>r</Name><Entry>\
+         <String><Key>Title</Key><Value>t</Value></String>\
+         <Binary><Key>big</Key><Value Ref=\"0\"/></Binary>\
+         <Binary><Key>dangling</Key><Value Ref=\"9\"/></Binary>\
+         <Binary><Key>not base64</Key><Value>***</Value></Binary>\
+         </Entry></Group></Root></KeePassFile>"
+    );
+    let p = parse(ImportFormat::KeepassXml, xml.as_bytes()).expect("keepass");
+    assert_eq!(p.items.len(), 1);
+    let reasons: Vec<(&str, bool)> = p
+        .skipped
+        .iter()
+        .map(|s| {
+            (
+                s.entry.as_str(),
+                s.reason.contains("attachments are not imported"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            ("t (attachment big)", true),
+            ("t (attachment dangling)", true),
+            ("t (attachment not base64)", true)
+        ]
+    );
 }
