@@ -133,36 +133,8 @@ fn ssh_keygen_signs_through_the_agent_and_git_commits_verify() {
         a.extend(args);
         w.idp(&a, "").ok();
         let pubkey = write_public(&w, name);
-        let msg = w.path(&format!("home/msg-{name}"));
-        std::fs::write(&msg, b"signed through idp\n").expect("message");
-        let (msg_s, pub_s) = (msg.to_str().expect("path"), pubkey.to_str().expect("path"));
-        ok(run(openssh(
-            &w,
-            "ssh-keygen",
-            &["-Y", "sign", "-f", pub_s, "-n", "git", msg_s],
-        )));
-        let allowed = w.path(&format!("home/allowed-{name}"));
-        std::fs::write(&allowed, format!("me@example.org {}\n", public(&w, name)))
-            .expect("allowed signers");
-        let sig = format!("{msg_s}.sig");
-        let mut verify = openssh(
-            &w,
-            "ssh-keygen",
-            &[
-                "-Y",
-                "verify",
-                "-f",
-                allowed.to_str().expect("path"),
-                "-I",
-                "me@example.org",
-                "-n",
-                "git",
-                "-s",
-                &sig,
-            ],
-        );
-        verify.stdin(std::fs::File::open(&msg).expect("message"));
-        assert!(ok(run(verify)).contains("Good \"git\" signature"));
+        let verified = sign_and_verify(&w, &pubkey, &public(&w, name), "git");
+        assert!(verified.contains("Good \"git\" signature"), "{verified}");
     }
 
     // git commit -S with gpg.format = ssh, then verify-commit.
@@ -170,6 +142,8 @@ fn ssh_keygen_signs_through_the_agent_and_git_commits_verify() {
     std::fs::create_dir(&repo).expect("repo");
     let pubkey = w.path("home/ed.pub");
     let allowed = w.path("home/allowed-ed");
+    std::fs::write(&allowed, format!("me@example.org {}\n", public(&w, "ed")))
+        .expect("allowed signers");
     let git = |args: &[&str]| {
         let mut c = openssh(&w, "git", args);
         c.current_dir(&repo)
@@ -336,18 +310,35 @@ fn a_key_generated_on_one_device_signs_on_another() {
             .starts_with(key_part(&line).as_bytes())
     });
     let pubkey = write_public(&b, "shared");
-    let msg = b.path("home/msg");
-    std::fs::write(&msg, b"from B").expect("message");
-    let (m, p) = (msg.to_str().expect("path"), pubkey.to_str().expect("path"));
+    sign_and_verify(&b, &pubkey, &line, "file");
+}
+
+/// Signs a message with `ssh-keygen -Y sign` through the agent (the public
+/// key file names the key) and verifies the signature against the
+/// `authorized_keys` line `public`; returns what `-Y verify` printed.
+fn sign_and_verify(w: &World, pubkey: &Path, public: &str, namespace: &str) -> String {
+    let msg = w.path(&format!("home/msg-{namespace}"));
+    std::fs::write(&msg, b"signed through idp\n").expect("message");
+    let _ = std::fs::remove_file(w.path(&format!("home/msg-{namespace}.sig")));
+    let m = msg.to_str().expect("path");
     ok(run(openssh(
-        &b,
+        w,
         "ssh-keygen",
-        &["-Y", "sign", "-f", p, "-n", "file", m],
+        &[
+            "-Y",
+            "sign",
+            "-f",
+            pubkey.to_str().expect("path"),
+            "-n",
+            namespace,
+            m,
+        ],
     )));
-    let allowed = b.path("home/allowed");
-    std::fs::write(&allowed, format!("me@example.org {line}\n")).expect("allowed");
+    let allowed = w.path(&format!("home/allowed-{namespace}"));
+    std::fs::write(&allowed, format!("me@example.org {public}\n")).expect("allowed signers");
+    let sig = format!("{m}.sig");
     let mut verify = openssh(
-        &b,
+        w,
         "ssh-keygen",
         &[
             "-Y",
@@ -357,13 +348,13 @@ fn a_key_generated_on_one_device_signs_on_another() {
             "-I",
             "me@example.org",
             "-n",
-            "file",
+            namespace,
             "-s",
-            &format!("{m}.sig"),
+            &sig,
         ],
     );
     verify.stdin(std::fs::File::open(&msg).expect("message"));
-    ok(run(verify));
+    ok(run(verify))
 }
 
 fn decode_base64(text: &str) -> Vec<u8> {

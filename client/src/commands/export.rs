@@ -4,6 +4,7 @@
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 
 use zeroize::Zeroizing;
 
@@ -26,18 +27,7 @@ pub async fn run(args: ExportArgs, env: &mut Env) -> Result<(), CliError> {
         ExportTo::BitwardenJson => "bitwarden-json",
     };
     let path = &args.file;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| {
-            CliError::new(
-                Exit::Error,
-                format!("cannot create {}: {e}", path.display()),
-                "name a new file (an existing one is never replaced)",
-            )
-        })?;
+    let mut file = create_private(path)?;
     let result = fetch_and_write(&args, format, &mut file, env).await;
     if result.is_err() {
         let _ = std::fs::remove_file(path);
@@ -87,4 +77,21 @@ async fn fetch_and_write(
         args.file.display()
     );
     output::line(&format!("exported to {}", args.file.display()))
+}
+
+/// Creates `path` new, readable by its owner only; an existing file (or
+/// link) there is never replaced.
+pub(crate) fn create_private(path: &Path) -> Result<std::fs::File, CliError> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| {
+            CliError::new(
+                Exit::Error,
+                format!("cannot create {}: {e}", path.display()),
+                "name a new file (an existing one is never replaced)",
+            )
+        })
 }

@@ -7,7 +7,6 @@
 //! never over another, after the password is asked again.
 
 use std::io::{Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use idp_proto::config::SshAgentConfig;
@@ -198,18 +197,7 @@ async fn export(a: SshExportArgs, env: &mut Env) -> Result<(), CliError> {
         .ssh_export(ctx(600), a.name, password)
         .await??;
     let path = &a.file;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| {
-            CliError::new(
-                Exit::Error,
-                format!("cannot create {}: {e}", path.display()),
-                "name a new file (an existing one is never replaced)",
-            )
-        })?;
+    let mut file = super::export::create_private(path)?;
     let written = file
         .write_all(private.expose().as_bytes())
         .and_then(|()| file.sync_all());
