@@ -17,23 +17,15 @@ cargo build --release -q --locked -p idp-agent -p idp-kit -p idp-bench
 # alias in .cargo/config.toml).
 cargo build-idp -q
 
-W=$(mktemp -d /tmp/idp-bench.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
+. "$ROOT/bench/lib.sh"
+bench_workdir idp-bench
 # The programs side by side, as installed: `idp` starts the `idp-agent`
 # next to it.
 BIN=$W/bin
 mkdir "$BIN"
 install -m 755 "$TARGET/x86_64-unknown-linux-gnu/release/idp" \
     "$TARGET/release/idp-agent" "$TARGET/release/idp-kit" "$TARGET/release/idp-bench" "$BIN/"
-export HOME=$W/home XDG_RUNTIME_DIR=$W/run XDG_CONFIG_HOME=$W/config \
-    XDG_DATA_HOME=$W/data XDG_STATE_HOME=$W/state
-mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
+private_session
 
 # The vault's KDF cost is not what is measured here: use the floor.
 echo bench-password | "$BIN/idp" init --password-stdin \

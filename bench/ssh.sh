@@ -21,20 +21,12 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 cd "$ROOT"
 cargo build --release -q --locked -p idp-agent -p idp-cli
 
-W=$(mktemp -d /tmp/idp-ssh-bench.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
+. "$ROOT/bench/lib.sh"
+bench_workdir idp-ssh-bench
 BIN=$W/bin
 mkdir "$BIN"
 install -m 755 "$TARGET/release/idp" "$TARGET/release/idp-agent" "$BIN/"
-export HOME=$W/home XDG_RUNTIME_DIR=$W/run XDG_CONFIG_HOME=$W/config \
-    XDG_DATA_HOME=$W/data XDG_STATE_HOME=$W/state
-mkdir -p "$HOME" "$XDG_CONFIG_HOME/idp" "$XDG_DATA_HOME" "$XDG_STATE_HOME"
-mkdir -m 700 "$XDG_RUNTIME_DIR"
+private_session
 printf '[ssh_agent]\nserve = true\n\n[key_cache]\nbackend = "none"\n' >"$XDG_CONFIG_HOME/idp/config.toml"
 
 # The default KDF cost, so that a KDF in the signing path would show.

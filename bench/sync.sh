@@ -18,13 +18,8 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 cargo build --release -q -p idp-cli -p idp-agent -p idp-bench --manifest-path "$ROOT/Cargo.toml"
 BIN=$TARGET/release
 
-W=$(mktemp -d /tmp/idp-sync-bench.XXXXXX)
-PIDS=()
-cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    rm -rf "$W"
-}
-trap cleanup EXIT
+. "$ROOT/bench/lib.sh"
+bench_workdir idp-sync-bench
 
 # device NAME [VAULT]: the environment of one device, on vault folder VAULT
 # (default: $W/shared-vault, which devices a and b share).
