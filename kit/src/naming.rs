@@ -75,9 +75,18 @@ impl KitFormat {
 }
 
 /// Which kit a file name belongs to, if any. Judges the name only; the
-/// content decides whether it really is a kit.
+/// content decides whether it really is a kit. Spaces around the name are
+/// tolerated; a name with any other white space or a control character
+/// (a line break, an escape) is no kit's, so such a name never reaches a
+/// log line or a notification.
 pub fn name_kind(file_name: &str) -> Option<KitFormat> {
-    let lower = file_name.trim().to_ascii_lowercase();
+    if file_name
+        .chars()
+        .any(|c| c.is_control() || (c.is_whitespace() && c != ' '))
+    {
+        return None;
+    }
+    let lower = file_name.trim_matches(' ').to_ascii_lowercase();
     let (stem, ext) = split_extension(&lower);
     let stem = strip_copy_suffix(stem);
     let kind = if let Some(rest) = stem.strip_prefix(PDF_STEM) {
@@ -162,6 +171,7 @@ mod tests {
             "ID Protection client key 12345_3.pdf",
             "ID Protection client key 12345",
             "ID Protection client key 12345 (1)",
+            " ID Protection client key 12345.pdf ",
         ];
         for name in pdf {
             assert_eq!(name_kind(name), Some(KitFormat::Pdf), "{name}");
@@ -197,6 +207,12 @@ mod tests {
             "holiday.png",
             "",
             ".pdf",
+            "ID Protection client key 12345.pdf\n",
+            "\rID Protection client key 12345.pdf",
+            "ID Protection client key 12345.pdf\t",
+            "ID Protection client key 12345.pdf\u{2028}",
+            "ID Protection client key 12345\u{1b}[2J.pdf",
+            "IDP_CLIENT_KEY_EMERGENCY_KIT1234567.png\u{85}",
         ];
         for name in others {
             assert_eq!(name_kind(name), None, "{name}");
