@@ -112,7 +112,8 @@ pub struct NameArg {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// A name for the vault, shown in status and on the emergency kit.
+    /// A name for the vault, shown in status and on the emergency kit (at most
+    /// 255 bytes, no control characters).
     #[arg(long, default_value = "Personal")]
     pub name: String,
     /// Read the new password from the first line of standard input.

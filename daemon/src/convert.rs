@@ -205,7 +205,9 @@ pub fn vault_error(e: VaultError) -> ProtoError {
         VaultError::StaleKey { .. } => ProtoError::StaleKey,
         e @ (VaultError::KdfOutOfBounds { .. }
         | VaultError::WeakKdf { .. }
-        | VaultError::ItemTooLarge { .. }) => ProtoError::Invalid {
+        | VaultError::ItemTooLarge { .. }
+        | VaultError::NameTooLong { .. }
+        | VaultError::NameControl { .. }) => ProtoError::Invalid {
             reason: e.to_string(),
         },
         other => ProtoError::Vault {

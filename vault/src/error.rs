@@ -71,6 +71,12 @@ pub enum VaultError {
     #[error("a vault name has at most {max} bytes: choose a shorter name")]
     NameTooLong { max: usize },
 
+    #[error(
+        "the vault name holds a control character ({found}); names cannot hold line breaks, \
+         tabs, escape sequences or text-direction overrides: type it without them"
+    )]
+    NameControl { found: String },
+
     #[error("no item with that id: list items with `idp list`")]
     ItemNotFound,
 

@@ -291,6 +291,11 @@ impl Header {
         if name.len() > MAX_NAME {
             return Err(VaultError::NameTooLong { max: MAX_NAME });
         }
+        if let Some(c) = name.chars().find(|&c| crate::item::is_control(c)) {
+            return Err(VaultError::NameControl {
+                found: format!("U+{:04X}", c as u32),
+            });
+        }
         Ok(())
     }
 

@@ -411,4 +411,24 @@ fn other_devices_hear_of_password_changes_and_key_rotation() {
         ),
         Err(VaultError::NameTooLong { .. })
     ));
+    for (i, bad) in [
+        "home\nINFO forged",
+        "a\u{1b}[2Jb",
+        "x\u{202E}y",
+        "tab\there",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert!(matches!(
+            LockedVault::create(
+                &fx.tmp.path().join(format!("control-{i}")),
+                bad,
+                &fx.password,
+                fast(),
+                &fx.device("c")
+            ),
+            Err(VaultError::NameControl { .. })
+        ));
+    }
 }
