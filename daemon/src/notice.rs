@@ -5,6 +5,11 @@
 //! thread shows it. No notification server (no session bus, or nothing
 //! owning `org.freedesktop.Notifications`) is a log line, not an error.
 //! Notices never carry a secret: only what was found and what to do.
+//!
+//! Their texts can name files anyone who writes to the vault folder or
+//! Downloads can name, so they are shown through [`body_text`]: controls
+//! escaped, and `&`, `<` and `>` as entities where the notification server
+//! renders markup in the body (a planted `<a href=...>` shows as text).
 
 use std::sync::mpsc;
 use std::thread;
@@ -39,11 +44,20 @@ pub fn spawn() -> std::io::Result<Notices> {
         .name("idp-notify".into())
         .spawn(move || {
             let mut warned = false;
+            let mut markup = None;
             while let Ok(n) = rx.recv() {
+                // Asked once of a server that answers; escaped when unsure.
+                let markup = *match &mut markup {
+                    Some(known) => known,
+                    unknown => match notify_rust::get_capabilities() {
+                        Ok(caps) => unknown.insert(caps.iter().any(|c| c == "body-markup")),
+                        Err(_) => &true,
+                    },
+                };
                 let shown = notify_rust::Notification::new()
                     .appname("idp-vault")
-                    .summary(&n.summary)
-                    .body(&n.body)
+                    .summary(&idp_proto::text::shown(&n.summary))
+                    .body(&body_text(&n.body, markup))
                     .icon("dialog-password")
                     .show();
                 match shown {
@@ -57,4 +71,43 @@ pub fn spawn() -> std::io::Result<Notices> {
             }
         })?;
     Ok(Notices { tx })
+}
+
+/// `body` as a notification body: controls and direction characters
+/// escaped, and with `markup` (the server renders the body's markup) the
+/// characters markup is made of written as entities.
+fn body_text(body: &str, markup: bool) -> String {
+    let safe = idp_proto::text::shown(body);
+    if !markup {
+        return safe.into_owned();
+    }
+    let mut out = String::with_capacity(safe.len());
+    for c in safe.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::body_text;
+
+    #[test]
+    fn bodies_show_planted_names_as_text() {
+        let planted = "<a href=\"https://example.org\">logs/x\n\u{1b}[2J</a> & more";
+        assert_eq!(
+            body_text(planted, true),
+            "&lt;a href=\"https://example.org\"&gt;logs/x\\n\\x1b[2J&lt;/a&gt; &amp; more"
+        );
+        assert_eq!(
+            body_text(planted, false),
+            "<a href=\"https://example.org\">logs/x\\n\\x1b[2J</a> & more"
+        );
+        assert_eq!(body_text("plain words", true), "plain words");
+    }
 }

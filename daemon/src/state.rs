@@ -196,7 +196,13 @@ impl AgentState {
         if self.notices.contains(&notice) {
             return;
         }
-        tracing::warn!(kind = %notice.kind, message = %notice.message, "vault folder notice");
+        // The message names files anyone who writes to the folder can name:
+        // escaped, a planted name cannot forge a line of the log.
+        tracing::warn!(
+            kind = %notice.kind,
+            message = %idp_proto::text::shown(&notice.message),
+            "vault folder notice"
+        );
         if crate::notices::is_alert(&notice) && !self.alerted.contains(&notice) {
             self.alerts
                 .send("idp-vault: check your vault folder", &notice.message);

@@ -176,3 +176,23 @@ fn an_older_header_after_a_password_change_is_not_used() {
     assert_eq!(w.idp(&["get", "x"], "").ok().trim(), "secret-x");
     assert_ne!(std::fs::read(&header).expect("read"), old, "put back");
 }
+
+#[test]
+fn a_planted_file_name_cannot_forge_a_line_of_the_agent_log() {
+    let w = World::new();
+    w.init("pw");
+    let forged = "2026-01-01T00:00:00Z  INFO idp_agent: unlocked";
+    let name = format!("notes\n{forged}\u{1b}[2J");
+    std::fs::write(vault(&w).join("logs").join(&name), "planted").expect("plant");
+    w.wait_for(5, "the planted file is reported", || {
+        notice_kinds(&status(&w)).contains(&"ignored_file".into())
+    });
+    let log = w.log();
+    assert!(log.contains("notes\\n2026-01-01"), "{log}");
+    assert!(log.contains("\\x1b[2J"), "{log}");
+    assert!(
+        !log.lines().any(|l| l.starts_with(forged)),
+        "a line of the log was forged: {log}"
+    );
+    assert!(!log.contains('\u{1b}'), "{log}");
+}
