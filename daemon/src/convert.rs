@@ -218,21 +218,23 @@ pub fn vault_error(e: VaultError) -> ProtoError {
 
 /// Logs a failure to read or write the vault folder, with the file and the
 /// operating system's error (a full disk, a read-only or immutable file).
-/// Paths and OS errors only: no item data reaches these variants.
+/// Paths and OS errors only: no item data reaches these variants. Paths
+/// are escaped: a conflicted copy's name is chosen by whoever wrote it.
 fn log_folder_failure(e: &VaultError) {
+    let shown = |p: &std::path::Path| idp_proto::text::shown(&p.to_string_lossy()).into_owned();
     match e {
         VaultError::Io { path, source } => tracing::error!(
-            file = %path.display(),
+            file = %shown(path),
             error = %source,
             "a vault file could not be read or written"
         ),
         VaultError::LogBusy { path } => tracing::error!(
-            file = %path.display(),
+            file = %shown(path),
             "this device's log is in use by another idp process"
         ),
         VaultError::Corrupt { path, detail } => tracing::warn!(
-            file = %path.display(),
-            detail = %detail,
+            file = %shown(path),
+            detail = %idp_proto::text::shown(detail),
             "a vault file is damaged"
         ),
         _ => {}
