@@ -116,18 +116,7 @@ pub fn listen(socket: &Path, uid: u32) -> anyhow::Result<Listen> {
     let Some(lock) = take_lock(dir, Some(socket))? else {
         return Ok(Listen::AlreadyRunning);
     };
-    match fs::remove_file(socket) {
-        Ok(()) => tracing::info!(path = %socket.display(), "replaced a stale socket"),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot remove the stale {}", socket.display()));
-        }
-    }
-    let old = rustix::process::umask(Mode::from_bits_truncate(0o177));
-    let bound = UnixListener::bind(socket);
-    rustix::process::umask(old);
-    let listener = bound.with_context(|| format!("cannot listen on {}", socket.display()))?;
-    let file = FileId::of(socket).with_context(|| format!("cannot read {}", socket.display()))?;
+    let (listener, file) = bind_private(socket)?;
     Ok(Listen::Bound(Bound {
         listener,
         path: socket.to_path_buf(),
@@ -278,6 +267,25 @@ impl Bound {
 /// The SSH agent socket's file name, beside the agent's socket.
 pub const SSH_SOCKET: &str = "ssh.sock";
 
+/// Binds the socket `path` in a folder whose lock the caller holds (so a
+/// socket file there is a stale one of ours, and is removed), mode 0600
+/// from the start; returns it with the identity of its file.
+fn bind_private(path: &Path) -> anyhow::Result<(UnixListener, FileId)> {
+    match fs::remove_file(path) {
+        Ok(()) => tracing::info!(path = %path.display(), "replaced a stale socket"),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot remove the stale {}", path.display()));
+        }
+    }
+    let old = rustix::process::umask(Mode::from_bits_truncate(0o177));
+    let bound = UnixListener::bind(path);
+    rustix::process::umask(old);
+    let listener = bound.with_context(|| format!("cannot listen on {}", path.display()))?;
+    let file = FileId::of(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok((listener, file))
+}
+
 /// The SSH agent socket: passed by systemd, or bound beside the main one by
 /// the agent that holds that folder's lock.
 #[derive(Debug)]
@@ -292,18 +300,7 @@ pub struct Beside {
 /// Binds `path` (in the folder whose lock the caller holds, so a socket
 /// file there is a stale one of ours), mode 0600 from the start.
 pub fn bind_beside(path: &Path) -> anyhow::Result<Beside> {
-    match fs::remove_file(path) {
-        Ok(()) => tracing::info!(path = %path.display(), "replaced a stale socket"),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot remove the stale {}", path.display()));
-        }
-    }
-    let old = rustix::process::umask(Mode::from_bits_truncate(0o177));
-    let bound = UnixListener::bind(path);
-    rustix::process::umask(old);
-    let listener = bound.with_context(|| format!("cannot listen on {}", path.display()))?;
-    let file = FileId::of(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (listener, file) = bind_private(path)?;
     Ok(Beside {
         listener,
         path: path.to_path_buf(),
