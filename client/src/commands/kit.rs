@@ -11,7 +11,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
-use idp_kit::helper::{Helper, ReadKit, RenderRequest};
+use idp_kit::helper::{Helper, HelperError, ReadKit, RenderRequest};
 use idp_kit::{KitFormat, QrModules};
 use idp_proto::{KeyCheck, KitMaterial, Secret};
 use idp_vault::{ClientKey, VaultId};
@@ -178,19 +178,26 @@ struct Verdict {
     check: KeyCheck,
 }
 
-/// Reads a kit file through the helper process.
+/// Reads a kit file through the helper process, always sandboxed: unlike
+/// the agent, `idp` has no switch to read kits without the sandbox (see
+/// docs/kit.md).
 async fn read_kit(file: &Path) -> Result<ReadKit, CliError> {
     let owned = file.to_path_buf();
     tokio::task::spawn_blocking(move || Helper::beside_current_exe().read(&owned))
         .await
         .map_err(|e| CliError::new(Exit::Error, e.to_string(), "try again"))?
-        .map_err(|e| {
-            CliError::new(
-                Exit::Error,
-                format!("{}: {e}", file.display()),
-                "use another copy of the kit, or type the key with `idp unlock`",
-            )
-        })
+        .map_err(|e| read_error(file, &e))
+}
+
+fn read_error(file: &Path, e: &HelperError) -> CliError {
+    let next = match e {
+        HelperError::NoSandbox(_) => {
+            "type the key from the kit with `idp unlock` (idp reads kit files only in the \
+             sandbox, which needs Landlock and seccomp)"
+        }
+        _ => "use another copy of the kit, or type the key with `idp unlock`",
+    };
+    CliError::new(Exit::Error, format!("{}: {e}", file.display()), next)
 }
 
 /// Reads a kit file and asks the agent whether it is this vault's key.
@@ -269,5 +276,17 @@ mod tests {
         assert!(rows.iter().all(|r| r.chars().count() == w));
         assert!(rows[0].chars().all(|c| c == '█'), "light quiet zone first");
         assert!(terminal_qr(&qr, true).contains("\x1b[30;47m"));
+    }
+
+    #[test]
+    fn a_kit_refused_for_want_of_a_sandbox_says_to_type_the_key() {
+        let file = Path::new("/home/me/kit.pdf");
+        let no_sandbox = read_error(file, &HelperError::NoSandbox("no Landlock".into()));
+        let text = no_sandbox.to_string();
+        assert!(text.contains("no Landlock"), "{text}");
+        assert!(text.contains("type the key"), "{text}");
+        assert!(!text.contains("another copy"), "{text}");
+        let other = read_error(file, &HelperError::Garbled).to_string();
+        assert!(other.contains("another copy"), "{other}");
     }
 }
