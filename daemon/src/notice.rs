@@ -44,20 +44,18 @@ pub fn spawn() -> std::io::Result<Notices> {
         .name("idp-notify".into())
         .spawn(move || {
             let mut warned = false;
-            let mut markup = None;
+            let mut markup: Option<bool> = None;
             while let Ok(n) = rx.recv() {
-                // Asked once of a server that answers; escaped when unsure.
-                let markup = *match &mut markup {
-                    Some(known) => known,
-                    unknown => match notify_rust::get_capabilities() {
-                        Ok(caps) => unknown.insert(caps.iter().any(|c| c == "body-markup")),
-                        Err(_) => &true,
-                    },
-                };
+                // Asked until a server answers; escaped while unsure.
+                if markup.is_none() {
+                    markup = notify_rust::get_capabilities()
+                        .ok()
+                        .map(|caps| caps.iter().any(|c| c == "body-markup"));
+                }
                 let shown = notify_rust::Notification::new()
                     .appname("idp-vault")
                     .summary(&idp_proto::text::shown(&n.summary))
-                    .body(&body_text(&n.body, markup))
+                    .body(&body_text(&n.body, markup.unwrap_or(true)))
                     .icon("dialog-password")
                     .show();
                 match shown {

@@ -397,6 +397,22 @@ fn confirming_pinentry(w: &World, answer: &str) -> PathBuf {
     bin
 }
 
+/// Restarts the agent with `[ssh_agent] confirm = CONFIRM` and a pinentry
+/// that answers `answer`, unlocks it, and starts the pinentry's log afresh.
+fn restart_confirming(w: &World, key: &str, confirm: &str, answer: &str) {
+    let pin = confirming_pinentry(w, answer);
+    w.config(&format!(
+        "pinentry = {:?}\n{SSH_ON}confirm = {confirm:?}\n",
+        pin.display().to_string()
+    ));
+    crate::harness::signal(w.agent_pid(), rustix::process::Signal::TERM);
+    w.wait_for(10, "the agent stops", || {
+        UnixStream::connect(w.socket()).is_err()
+    });
+    w.unlock("pw", key).ok();
+    let _ = std::fs::remove_file(w.path("home/pinentry.log"));
+}
+
 fn sign_file(w: &World, pubkey: &Path) -> bool {
     let msg = w.path("home/confirm-msg");
     std::fs::write(&msg, b"m").expect("message");

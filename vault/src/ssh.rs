@@ -102,6 +102,16 @@ pub struct NewSshKey {
     pub public: SshPublic,
 }
 
+impl NewSshKey {
+    /// A new SSH key item named `name` holding this key.
+    pub fn into_item(self, name: &str) -> crate::item::Item {
+        let mut item = crate::item::Item::new(crate::item::ItemKind::SshKey, name);
+        item.ssh_public = Some(self.public.line);
+        item.ssh_private = Some(self.private);
+        item
+    }
+}
+
 fn check_supported(key: &KeyData) -> Result<(), SshError> {
     match key {
         KeyData::Ed25519(_) => Ok(()),

@@ -67,10 +67,7 @@ pub fn holding<'a>(st: &'a mut AgentState, blob: &[u8]) -> Result<Option<&'a Ite
 
 fn store(st: &mut AgentState, name: &str, key: NewSshKey) -> Result<SshKeyInfo, ProtoError> {
     let vault = st.unlocked()?;
-    let mut item = Item::new(ItemKind::SshKey, name);
-    item.ssh_public = Some(key.public.line.clone());
-    item.ssh_private = Some(key.private);
-    let id = vault.add(item).map_err(vault_error)?;
+    let id = vault.add(key.into_item(name)).map_err(vault_error)?;
     let item = vault.get(&id).ok_or(ProtoError::Vault {
         message: "the item just added is missing".into(),
     })?;

@@ -90,21 +90,8 @@ fn confirmation_asks_with_pinentry_naming_the_key_and_a_no_refuses() {
         .last()
         .expect("fingerprint")
         .to_owned();
-    let restart = |confirm: &str, answer: &str| {
-        let pin = confirming_pinentry(&w, answer);
-        w.config(&format!(
-            "pinentry = {:?}\n{SSH_ON}confirm = {confirm:?}\n",
-            pin.display().to_string()
-        ));
-        crate::harness::signal(w.agent_pid(), rustix::process::Signal::TERM);
-        w.wait_for(10, "the agent stops", || {
-            UnixStream::connect(w.socket()).is_err()
-        });
-        w.unlock("pw", &key).ok();
-        let _ = std::fs::remove_file(w.path("home/pinentry.log"));
-    };
 
-    restart("every-use", "OK");
+    restart_confirming(&w, &key, "every-use", "OK");
     assert!(sign_file(&w, &pubkey));
     assert!(sign_file(&w, &pubkey));
     let asked = questions(&w);
@@ -115,7 +102,7 @@ fn confirmation_asks_with_pinentry_naming_the_key_and_a_no_refuses() {
     );
     assert!(asked[0].contains("did not name a server"), "{asked:?}");
 
-    restart("once-per-unlock", "OK");
+    restart_confirming(&w, &key, "once-per-unlock", "OK");
     assert!(sign_file(&w, &pubkey));
     assert!(sign_file(&w, &pubkey));
     assert_eq!(questions(&w).len(), 1, "asked once per unlock");
@@ -124,7 +111,7 @@ fn confirmation_asks_with_pinentry_naming_the_key_and_a_no_refuses() {
     assert!(sign_file(&w, &pubkey));
     assert_eq!(questions(&w).len(), 2, "asked again after an unlock");
 
-    restart("every-use", "cancel");
+    restart_confirming(&w, &key, "every-use", "cancel");
     assert!(!sign_file(&w, &pubkey), "a no refuses the signature");
     assert_eq!(questions(&w).len(), 1);
     // Listing keys asks nothing.

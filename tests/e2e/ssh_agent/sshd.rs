@@ -123,16 +123,7 @@ fn ssh_logs_in_to_a_local_sshd_and_is_refused_once_locked() {
 
     // With confirmation on, the question names the server by the host key
     // `ssh` bound the session to.
-    let pin = confirming_pinentry(&w, "OK");
-    w.config(&format!(
-        "pinentry = {:?}\n{SSH_ON}confirm = \"every-use\"\n",
-        pin.display().to_string()
-    ));
-    crate::harness::signal(w.agent_pid(), rustix::process::Signal::TERM);
-    w.wait_for(10, "the agent stops", || {
-        UnixStream::connect(w.socket()).is_err()
-    });
-    w.unlock("pw", &key).ok();
+    restart_confirming(&w, &key, "every-use", "OK");
     assert!(ssh_login(&w, &sshd, &pubkey).status.success());
     let host = ok(run(openssh(
         &w,

@@ -178,13 +178,7 @@ pub(super) fn parse(text_in: &str) -> Result<Parsed, ImportError> {
             5 => {
                 let private = bw.ssh_key.as_ref().map_or("", |k| text(&k.private_key));
                 match crate::ssh::import(private.as_bytes(), None) {
-                    Ok(key) => {
-                        let mut item =
-                            Item::new(ItemKind::SshKey, name.as_deref().unwrap_or("(no name)"));
-                        item.ssh_public = Some(key.public.line);
-                        item.ssh_private = Some(key.private);
-                        item
-                    }
+                    Ok(key) => key.into_item(name.as_deref().unwrap_or("(no name)")),
                     Err(e) => {
                         out.skipped.push(Skipped {
                             entry: label,

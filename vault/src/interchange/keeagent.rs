@@ -14,7 +14,6 @@ use base64::Engine;
 use roxmltree::Node;
 use zeroize::Zeroizing;
 
-use crate::item::{Item, ItemKind};
 use crate::ssh::{self, SshError};
 
 /// No private key file idp reads is larger (an RSA-16384 key in OpenSSH's
@@ -100,13 +99,4 @@ pub(super) fn key(
         key,
         was_encrypted: encrypted,
     }))
-}
-
-/// An SSH key item named `name`, with the entry's tags.
-pub(super) fn item(name: &str, key: ssh::NewSshKey, tags: &[String]) -> Item {
-    let mut item = Item::new(ItemKind::SshKey, name);
-    item.ssh_public = Some(key.public.line);
-    item.ssh_private = Some(key.private);
-    item.tags = tags.to_vec();
-    item
 }

@@ -134,7 +134,9 @@ fn entry_items(entry: Node<'_, '_>, tags: &[String], pool: Pool<'_, '_>, out: &m
         } else {
             format!("{} ({attachment})", item.name)
         };
-        out.items.push(keeagent::item(&name, key.key, tags));
+        let mut item = key.key.into_item(&name);
+        item.tags = tags.to_vec();
+        out.items.push(item);
     }
     if keep_entry {
         out.items.push(item);
